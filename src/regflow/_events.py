@@ -1,0 +1,255 @@
+"""The events a portal sends: immutable facts with their own id and time.
+
+Every event carries ``event_id`` (unique per registration; a store uses it for
+idempotency) and ``at``, an aware datetime: the engine never reads the clock,
+so the time of each fact comes with it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar
+
+import attrs
+
+from ._errors import InvalidValue, NaiveDatetime
+from ._records import (
+    Agreement,
+    Curriculum,
+    NpnValidity,
+    Profile,
+    TerminationReason,
+)
+
+__all__ = [
+    "AcceptAgreement",
+    "CompleteMlmsTraining",
+    "CompleteProfile",
+    "CompleteVendorTraining",
+    "ConfirmTracker",
+    "ContactHelpDesk",
+    "DeclineAgreement",
+    "EnrollCurriculum",
+    "Event",
+    "LaunchVendorTraining",
+    "ObserveFindLocalHelp",
+    "ObserveRclListing",
+    "PortalLogin",
+    "PrintCertificate",
+    "Reinstate",
+    "SaveProfile",
+    "StartRegistration",
+    "Terminate",
+]
+
+
+def _aware(instance: object, attribute: attrs.Attribute[dt.datetime], value: object) -> None:
+    if not isinstance(value, dt.datetime):
+        raise InvalidValue(
+            f"{attribute.name!r} must be a datetime (got {type(value).__name__} {value!r})"
+        )
+    if value.utcoffset() is None:
+        raise NaiveDatetime(attribute.name, value)
+
+
+def _event_id(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidValue(f"'event_id' must be a non-empty string (got {value!r})")
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class Event:
+    """The base of every event. Subclasses name their machine trigger in ``kind``."""
+
+    kind: ClassVar[str] = ""
+
+    event_id: str = attrs.field(validator=_event_id)
+    at: dt.datetime = attrs.field(validator=_aware)
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class StartRegistration(Event):
+    """The agent logs in to the CMS Enterprise Portal for the plan year (S2, S3).
+
+    ``prior_year`` is the plan year of the agent's last completed Individual
+    Marketplace registration and training, if any: it decides the returning
+    track (S1).
+    """
+
+    kind: ClassVar[str] = "start"
+
+    agent_id: str = attrs.field(validator=attrs.validators.min_len(1))
+    portal_account_id: str = attrs.field(validator=attrs.validators.min_len(1))
+    plan_year: int
+    prior_year: int | None = None
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class SaveProfile(Event):
+    """Save/Update on the MLMS profile page: role and contact details (S4-S9)."""
+
+    kind: ClassVar[str] = "save_profile"
+
+    profile: Profile
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class CompleteProfile(Event):
+    """Next on the MLMS profile page, which completes the profile (S7)."""
+
+    kind: ClassVar[str] = "complete_profile"
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class EnrollCurriculum(Event):
+    """Enroll in an additional curriculum in MLMS (S11, S12)."""
+
+    kind: ClassVar[str] = "enroll_curriculum"
+
+    curriculum: Curriculum
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class CompleteMlmsTraining(Event):
+    """A curriculum completed in MLMS itself (S10, S12)."""
+
+    kind: ClassVar[str] = "complete_mlms_training"
+
+    curriculum: Curriculum
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class LaunchVendorTraining(Event):
+    """The portal's "Access Training" link redirects the agent to a vendor (S13, S14).
+
+    The portal issues ``launch_id``; the vendor's completion must present it.
+    """
+
+    kind: ClassVar[str] = "launch_vendor_training"
+
+    vendor: str = attrs.field(validator=attrs.validators.min_len(1))
+    launch_id: str = attrs.field(validator=attrs.validators.min_len(1))
+    curriculum: Curriculum
+    expires_at: dt.datetime = attrs.field(validator=_aware)
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class CompleteVendorTraining(Event):
+    """The vendor reports a completion, presenting the portal's launch (S13-S15)."""
+
+    kind: ClassVar[str] = "complete_vendor_training"
+
+    vendor: str
+    launch_id: str
+    agent_id: str
+    plan_year: int
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class PortalLogin(Event):
+    """The agent logs in to the portal again after vendor training (S15)."""
+
+    kind: ClassVar[str] = "portal_login"
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class AcceptAgreement(Event):
+    """"I Agree" on one applicable agreement (S16)."""
+
+    kind: ClassVar[str] = "accept_agreement"
+
+    agreement: Agreement
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class DeclineAgreement(Event):
+    """"I Do Not Agree" on one agreement; the registration stays incomplete (S16)."""
+
+    kind: ClassVar[str] = "decline_agreement"
+
+    agreement: Agreement
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class PrintCertificate(Event):
+    """Print Certificate(s) on the MLMS home page (S17)."""
+
+    kind: ClassVar[str] = "print_certificate"
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class ConfirmTracker(Event):
+    """The Registration Tracker shows every step complete (S18, S19)."""
+
+    kind: ClassVar[str] = "confirm_tracker"
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class ObserveFindLocalHelp(Event):
+    """The agent appears on Find Local Help (S6, S21)."""
+
+    kind: ClassVar[str] = "observe_find_local_help"
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class ObserveRclListing(Event):
+    """The NPN appears on the Registration Completion List (S20).
+
+    With ``npn_valid`` Y the agent is certified; with N it is flagged.
+    """
+
+    kind: ClassVar[str] = "observe_rcl_listing"
+
+    npn_valid: NpnValidity
+    individual_completion: dt.date | None = None
+    shop_completion: dt.date | None = None
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class ContactHelpDesk(Event):
+    """The agent wrote to the FFM Producer and Assister Help Desk (S22)."""
+
+    kind: ClassVar[str] = "contact_help_desk"
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class Terminate(Event):
+    """A T row on CMS's termination list for the plan year."""
+
+    kind: ClassVar[str] = "terminate"
+
+    reason: TerminationReason
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class Reinstate(Event):
+    """An R row on CMS's termination list lifts an earlier termination."""
+
+    kind: ClassVar[str] = "reinstate"
+
+    reason: TerminationReason
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.kind: cls
+    for cls in (
+        StartRegistration,
+        SaveProfile,
+        CompleteProfile,
+        EnrollCurriculum,
+        CompleteMlmsTraining,
+        LaunchVendorTraining,
+        CompleteVendorTraining,
+        PortalLogin,
+        AcceptAgreement,
+        DeclineAgreement,
+        PrintCertificate,
+        ConfirmTracker,
+        ObserveFindLocalHelp,
+        ObserveRclListing,
+        ContactHelpDesk,
+        Terminate,
+        Reinstate,
+    )
+}
+"""Every event class by its ``kind``: the tag used in serialized events."""

@@ -1,0 +1,199 @@
+"""The records a registration is made of: roles, profile, training, agreements.
+
+All are frozen attrs classes with keyword-only fields; enums carry stable
+string values so that stored snapshots survive a rename of a Python name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import attrs
+
+from ._errors import InvalidValue
+from ._npn import NPN
+
+__all__ = [
+    "Agreement",
+    "AgreementDecision",
+    "Completion",
+    "Confirmation",
+    "ConfirmationRecord",
+    "ContactDetails",
+    "Curriculum",
+    "NpnValidity",
+    "Profile",
+    "RclListing",
+    "Role",
+    "TerminationRecord",
+    "TerminationReason",
+    "TrainingProvider",
+    "VendorLaunch",
+]
+
+
+class Role(enum.Enum):
+    """The MLMS user role (S5): exactly one of two."""
+
+    MARKETPLACE_AGENT_BROKER = "marketplace_agent_broker"
+    NOT_AN_AGENT_BROKER = "not_an_agent_broker"
+
+
+class Curriculum(enum.Enum):
+    """A training curriculum (S1, S11, S12)."""
+
+    RETURNING = "returning"
+    INDIVIDUAL = "individual"
+    SHOP = "shop"
+
+
+class Agreement(enum.Enum):
+    """A Marketplace agreement accepted with "I Agree" (S16)."""
+
+    INDIVIDUAL_GENERAL = "individual_general"
+    INDIVIDUAL_PRIVACY_SECURITY = "individual_privacy_security"
+    SHOP_PRIVACY_SECURITY = "shop_privacy_security"
+
+
+class Confirmation(enum.Enum):
+    """A public confirmation after the agreements (S18-S21)."""
+
+    TRACKER = "tracker"
+    RCL = "rcl"
+    FIND_LOCAL_HELP = "find_local_help"
+
+
+class NpnValidity(enum.Enum):
+    """The RCL's ``NPN Valid (Current Plan Year Only)`` flag."""
+
+    VALID = "Y"
+    INVALID = "N"
+    NOT_APPLICABLE = "-"
+
+
+class TerminationReason(enum.Enum):
+    """Why CMS terminated (T) or reinstated (R): the digit of the list's status."""
+
+    RESIDENT_LICENSE = "1"
+    NON_RESIDENT_LICENSE = "2"
+    FRAUD_OR_ABUSE = "3"
+    NON_COMPLIANCE = "4"
+
+
+def _nonblank(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not value.strip():
+        raise InvalidValue(f"{attribute.name!r} must not be blank (got {value!r})")
+
+
+def _optional_npn(value: object) -> NPN | None:
+    if value is None or isinstance(value, NPN):
+        return value
+    return NPN.parse(value)
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class ContactDetails:
+    """Business or professional contact details; they feed Find Local Help and
+    Help On Demand (S6)."""
+
+    name: str = attrs.field(validator=_nonblank)
+    email: str = attrs.field(validator=_nonblank)
+    phone: str = attrs.field(validator=_nonblank)
+    business_name: str | None = None
+    zip_code: str | None = None
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class Profile:
+    """The MLMS profile (S4-S9).
+
+    NPN fields accept an :class:`NPN` or text, which is parsed (and refused with
+    :class:`~regflow.InvalidNPN` when malformed). Which fields are required
+    depends on the role; the guards, not this class, say what is missing, so a
+    portal can save a half-filled profile (S7: Save/Update before Next).
+    """
+
+    role: Role | None = None
+    contact: ContactDetails | None = None
+    find_local_help: bool = False
+    shop: bool = False
+    npn: NPN | None = attrs.field(default=None, converter=_optional_npn)
+    business_npn: NPN | None = attrs.field(default=None, converter=_optional_npn)
+    web_broker_npn: NPN | None = attrs.field(default=None, converter=_optional_npn)
+
+
+@attrs.frozen(slots=True)
+class TrainingProvider:
+    """Who delivered training: MLMS itself, or an HHS-approved vendor by name."""
+
+    vendor: str | None = None
+
+    @property
+    def is_mlms(self) -> bool:
+        """Whether this is MLMS rather than a vendor."""
+        return self.vendor is None
+
+    def __str__(self) -> str:
+        return "MLMS" if self.vendor is None else self.vendor
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class Completion:
+    """A curriculum completed, through which provider, and when."""
+
+    curriculum: Curriculum
+    provider: TrainingProvider
+    at: dt.datetime
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class VendorLaunch:
+    """A vendor-training launch issued by the portal's "Access Training" link.
+
+    It binds the agent, plan year and vendor, is single use and expires
+    (S13, S14: vendor training is reached only through the portal).
+    """
+
+    launch_id: str
+    vendor: str
+    curriculum: Curriculum
+    issued_at: dt.datetime
+    expires_at: dt.datetime
+    used: bool = False
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class AgreementDecision:
+    """The agent's latest answer to one agreement: accepted or declined."""
+
+    agreement: Agreement
+    accepted: bool
+    at: dt.datetime
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class ConfirmationRecord:
+    """A public confirmation the agent (or the portal) observed, and when."""
+
+    kind: Confirmation
+    at: dt.datetime
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class RclListing:
+    """What the Registration Completion List showed for the agent's NPN."""
+
+    npn_valid: NpnValidity
+    individual_completion: dt.date | None = None
+    shop_completion: dt.date | None = None
+    at: dt.datetime
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class TerminationRecord:
+    """A termination or reinstatement read from CMS's termination list."""
+
+    terminated: bool
+    reason: TerminationReason
+    at: dt.datetime

@@ -1,0 +1,175 @@
+"""regflow's own cattrs converter, and JSON for snapshots and events.
+
+Events are tagged with their ``kind`` (``{"type": "accept_agreement", ...}``),
+times are ISO 8601 with their offset, enums are their stable values, and every
+snapshot carries ``schema_version``. Text from a newer regflow is refused; text
+from an older one is upgraded by the migrations in :data:`MIGRATIONS`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, Final, TypeVar, overload
+
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+
+from ._errors import SerializationError, UnsupportedSchemaVersion
+from ._events import EVENT_TYPES, Event
+from ._npn import NPN
+from ._registration import SCHEMA_VERSION, Registration
+
+__all__ = ["MIGRATIONS", "converter", "dumps", "loads", "structure", "unstructure"]
+
+T = TypeVar("T")
+Migration = Callable[[dict[str, Any]], dict[str, Any]]
+
+MIGRATIONS: Final[dict[int, Migration]] = {}
+"""``{n: upgrade}``: each upgrade turns a schema-``n`` snapshot dict into ``n + 1``.
+
+Empty while regflow has had one snapshot layout; a release that changes the
+layout adds the step from the old version here, so stored snapshots keep loading.
+"""
+
+
+def _structure_datetime(value: Any, _: type) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"expected an ISO 8601 string, got {value!r}")
+    parsed = dt.datetime.fromisoformat(value)
+    if parsed.utcoffset() is None:
+        raise ValueError(f"timestamp {value!r} has no UTC offset")
+    return parsed
+
+
+def _structure_date(value: Any, _: type) -> dt.date:
+    if not isinstance(value, str):
+        raise TypeError(f"expected an ISO 8601 date string, got {value!r}")
+    return dt.date.fromisoformat(value)
+
+
+def _make_converter() -> cattrs.Converter:
+    conv = cattrs.Converter()
+    conv.register_unstructure_hook(dt.datetime, dt.datetime.isoformat)
+    conv.register_structure_hook(dt.datetime, _structure_datetime)
+    conv.register_unstructure_hook(dt.date, dt.date.isoformat)
+    conv.register_structure_hook(dt.date, _structure_date)
+    conv.register_unstructure_hook(NPN, str)
+    conv.register_structure_hook(NPN, lambda value, _: NPN.parse(value))
+
+    dumpers = {cls: make_dict_unstructure_fn(cls, conv) for cls in EVENT_TYPES.values()}
+    loaders = {
+        kind: (cls, make_dict_structure_fn(cls, conv)) for kind, cls in EVENT_TYPES.items()
+    }
+
+    def unstructure_event(event: Event) -> dict[str, Any]:
+        data: dict[str, Any] = {"type": event.kind}
+        data.update(dumpers[type(event)](event))
+        return data
+
+    def structure_event(data: Any, wanted: type) -> Event:
+        if not isinstance(data, Mapping):
+            raise TypeError(f"an event is a JSON object, got {type(data).__name__}")
+        kind = data.get("type")
+        if kind not in loaders:
+            raise ValueError(f"unknown event type {kind!r}; known: {', '.join(loaders)}")
+        cls, load = loaders[kind]
+        if not issubclass(cls, wanted):
+            raise ValueError(f"expected a {wanted.__name__}, got event type {kind!r}")
+        event: Event = load(data, cls)
+        return event
+
+    def is_event(cls: Any) -> bool:
+        return isinstance(cls, type) and issubclass(cls, Event)
+
+    conv.register_unstructure_hook_func(is_event, unstructure_event)
+    conv.register_structure_hook_func(is_event, structure_event)
+    return conv
+
+
+converter: Final = _make_converter()
+"""regflow's converter; stores use it for dicts (e.g. PostgreSQL JSONB)."""
+
+
+def unstructure(value: Registration | Event) -> dict[str, Any]:
+    """Return *value* as plain JSON-ready data."""
+    if isinstance(value, Event):
+        data: dict[str, Any] = converter.unstructure(value, Event)
+    else:
+        data = converter.unstructure(value, Registration)
+    return data
+
+
+@overload
+def structure(data: Any) -> Registration: ...
+@overload
+def structure(data: Any, cls: type[T]) -> T: ...
+def structure(data: Any, cls: type[Any] = Registration) -> Any:
+    """Build a :class:`Registration` (or *cls*, an event type) from plain data.
+
+    Raises:
+        UnsupportedSchemaVersion: a snapshot from a newer regflow.
+        SerializationError: anything else wrong, with where and what.
+    """
+    if isinstance(cls, type) and issubclass(cls, Registration):
+        data = _upgrade(data)
+    try:
+        return converter.structure(data, cls)
+    except SerializationError:
+        raise
+    except Exception as exc:  # cattrs groups every field's failure; say them all
+        detail = "; ".join(cattrs.transform_error(exc)) if isinstance(
+            exc, cattrs.BaseValidationError
+        ) else str(exc)
+        raise SerializationError(f"not a valid {cls.__name__}: {detail}") from exc
+
+
+def _upgrade(data: Any) -> Any:
+    if not isinstance(data, dict):
+        raise SerializationError(
+            f"a registration snapshot is a JSON object, got {type(data).__name__}"
+        )
+    version = data.get("schema_version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise SerializationError(
+            f"snapshot has no integer 'schema_version' (got {version!r})"
+        )
+    if version > SCHEMA_VERSION:
+        raise UnsupportedSchemaVersion(version, SCHEMA_VERSION)
+    while version < SCHEMA_VERSION:
+        step = MIGRATIONS.get(version)
+        if step is None:
+            raise SerializationError(
+                f"no migration from snapshot schema_version {version} to "
+                f"{version + 1}; this regflow reads {SCHEMA_VERSION}"
+            )
+        data = step(dict(data))
+        version += 1
+        data["schema_version"] = version
+    return data
+
+
+def dumps(value: Registration | Event) -> str:
+    """Return *value* (a snapshot or an event) as compact JSON text."""
+    return json.dumps(unstructure(value), separators=(",", ":"), ensure_ascii=False)
+
+
+@overload
+def loads(text: str | bytes) -> Registration: ...
+@overload
+def loads(text: str | bytes, cls: type[T]) -> T: ...
+def loads(text: str | bytes, cls: type[Any] = Registration) -> Any:
+    """Read a snapshot (or, with ``cls=Event`` or a subclass, an event) from JSON.
+
+    Raises:
+        UnsupportedSchemaVersion: the snapshot is from a newer regflow.
+        SerializationError: the text is not JSON, or not that kind of value.
+    """
+    try:
+        data = json.loads(text)
+    except (ValueError, TypeError) as exc:
+        raise SerializationError(f"not JSON: {exc}") from exc
+    return structure(data, cls)
