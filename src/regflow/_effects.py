@@ -60,7 +60,9 @@ def _save_profile(
     return {"profile": event.profile}
 
 
-def _enroll(reg: Registration, event: ev.EnrollCurriculum, rules: PlanYearRules) -> Changes:
+def _enroll(
+    reg: Registration, event: ev.EnrollCurriculum, rules: PlanYearRules
+) -> Changes:
     return {"enrollments": (*reg.enrollments, event.curriculum)}
 
 
@@ -100,13 +102,19 @@ def _complete_vendor(
     }
 
 
-def _decide(reg: Registration, event: Any, accepted: bool) -> tuple[AgreementDecision, ...]:
-    decision = AgreementDecision(agreement=event.agreement, accepted=accepted, at=event.at)
+def _decide(
+    reg: Registration, event: Any, accepted: bool
+) -> tuple[AgreementDecision, ...]:
+    decision = AgreementDecision(
+        agreement=event.agreement, accepted=accepted, at=event.at
+    )
     kept = tuple(d for d in reg.agreements if d.agreement is not event.agreement)
     return (*kept, decision)
 
 
-def _accept(reg: Registration, event: ev.AcceptAgreement, rules: PlanYearRules) -> Changes:
+def _accept(
+    reg: Registration, event: ev.AcceptAgreement, rules: PlanYearRules
+) -> Changes:
     agreements = _decide(reg, event, accepted=True)
     changes: Changes = {"agreements": agreements}
     accepted = {d.agreement for d in agreements if d.accepted}
@@ -140,7 +148,9 @@ def _confirming(kind: Confirmation) -> Effect:
 _confirm_rcl = _confirming(Confirmation.RCL)
 
 
-def _rcl(reg: Registration, event: ev.ObserveRclListing, rules: PlanYearRules) -> Changes:
+def _rcl(
+    reg: Registration, event: ev.ObserveRclListing, rules: PlanYearRules
+) -> Changes:
     changes = _confirm_rcl(reg, event, rules)
     changes["rcl"] = RclListing(
         npn_valid=event.npn_valid,
@@ -153,13 +163,17 @@ def _rcl(reg: Registration, event: ev.ObserveRclListing, rules: PlanYearRules) -
 
 def _terminate(reg: Registration, event: ev.Terminate, rules: PlanYearRules) -> Changes:
     return {
-        "termination": TerminationRecord(terminated=True, reason=event.reason, at=event.at)
+        "termination": TerminationRecord(
+            terminated=True, reason=event.reason, at=event.at
+        )
     }
 
 
 def _reinstate(reg: Registration, event: ev.Reinstate, rules: PlanYearRules) -> Changes:
     return {
-        "termination": TerminationRecord(terminated=False, reason=event.reason, at=event.at)
+        "termination": TerminationRecord(
+            terminated=False, reason=event.reason, at=event.at
+        )
     }
 
 

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ._guards import Refusal
+    from ._messages import Refusal
 
 __all__ = [
     "ConcurrencyConflict",
@@ -94,7 +94,9 @@ class InvalidNPN(InvalidValue):
     def __init__(self, value: object, problem: str, detail: str):
         self.value = value
         self.problem = problem
-        super().__init__(f"'npn' must be 1 to 10 ASCII digits, {detail} (got {value!r})")
+        super().__init__(
+            f"'npn' must be 1 to 10 ASCII digits, {detail} (got {value!r})"
+        )
 
 
 class NaiveDatetime(InvalidValue):
@@ -190,7 +192,9 @@ class RegistrationNotFound(StoreError, LookupError):
     def __init__(self, agent_id: str, plan_year: int):
         self.agent_id = agent_id
         self.plan_year = plan_year
-        super().__init__(f"no registration for agent {agent_id!r}, plan year {plan_year}")
+        super().__init__(
+            f"no registration for agent {agent_id!r}, plan year {plan_year}"
+        )
 
 
 class CorruptRecord(StoreError):

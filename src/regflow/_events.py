@@ -43,7 +43,9 @@ __all__ = [
 ]
 
 
-def _aware(instance: object, attribute: attrs.Attribute[dt.datetime], value: object) -> None:
+def _aware(
+    instance: object, attribute: attrs.Attribute[dt.datetime], value: object
+) -> None:
     if not isinstance(value, dt.datetime):
         raise InvalidValue(
             f"{attribute.name!r} must be a datetime (got {type(value).__name__} {value!r})"
@@ -154,7 +156,7 @@ class PortalLogin(Event):
 
 @attrs.frozen(kw_only=True, slots=True)
 class AcceptAgreement(Event):
-    """"I Agree" on one applicable agreement (S16)."""
+    """ "I Agree" on one applicable agreement (S16)."""
 
     kind: ClassVar[str] = "accept_agreement"
 
@@ -163,7 +165,7 @@ class AcceptAgreement(Event):
 
 @attrs.frozen(kw_only=True, slots=True)
 class DeclineAgreement(Event):
-    """"I Do Not Agree" on one agreement; the registration stays incomplete (S16)."""
+    """ "I Do Not Agree" on one agreement; the registration stays incomplete (S16)."""
 
     kind: ClassVar[str] = "decline_agreement"
 

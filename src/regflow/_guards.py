@@ -316,7 +316,9 @@ def opted_in_find_local_help(
     reg: Registration, event: object, rules: PlanYearRules
 ) -> Refusals:
     """S21: only an agent who chose Find Local Help is expected there."""
-    return OK if reg.profile.find_local_help else _refuse("S21.find_local_help_not_chosen")
+    return (
+        OK if reg.profile.find_local_help else _refuse("S21.find_local_help_not_chosen")
+    )
 
 
 def rcl_overdue(

@@ -89,12 +89,21 @@ STEPS: Final[tuple[Step, ...]] = (
     Step("save_profile", (S.PROFILE_INCOMPLETE,)),
     Step("complete_profile", (S.PROFILE_INCOMPLETE,), S.TRAINING),
     Step("enroll_curriculum", (S.TRAINING,)),
-    Step("complete_mlms_training", (S.TRAINING,), S.TRAINING_COMPLETE, "training_only_done"),
-    Step("complete_mlms_training", (S.TRAINING,), S.AGREEMENTS_PENDING, "training_done"),
+    Step(
+        "complete_mlms_training",
+        (S.TRAINING,),
+        S.TRAINING_COMPLETE,
+        "training_only_done",
+    ),
+    Step(
+        "complete_mlms_training", (S.TRAINING,), S.AGREEMENTS_PENDING, "training_done"
+    ),
     Step("complete_mlms_training", (S.TRAINING,)),
     Step("launch_vendor_training", (S.TRAINING,), S.VENDOR_TRAINING),
     Step("complete_vendor_training", (S.VENDOR_TRAINING,), S.VENDOR_COMPLETED),
-    Step("portal_login", (S.VENDOR_COMPLETED,), S.TRAINING_COMPLETE, "training_only_done"),
+    Step(
+        "portal_login", (S.VENDOR_COMPLETED,), S.TRAINING_COMPLETE, "training_only_done"
+    ),
     Step("portal_login", (S.VENDOR_COMPLETED,), S.AGREEMENTS_PENDING, "training_done"),
     Step("portal_login", (S.VENDOR_COMPLETED,), S.TRAINING),
     Step("accept_agreement", (S.AGREEMENTS_PENDING,), S.REGISTERED, "agreements_done"),
@@ -151,10 +160,13 @@ def check_definition(
     while changed:
         changed = False
         for step in steps:
-            if step.dest is not None and step.dest not in reachable:
-                if reachable.intersection(step.sources):
-                    reachable.add(step.dest)
-                    changed = True
+            if (
+                step.dest is not None
+                and step.dest not in reachable
+                and reachable.intersection(step.sources)
+            ):
+                reachable.add(step.dest)
+                changed = True
     for state in sorted(known_states - reachable, key=lambda s: s.value):
         problems.append(
             f"state {state.value!r} is unreachable from {initial.value!r}: add a "
@@ -166,7 +178,9 @@ def check_definition(
     for name in sorted(silent):
         problems.append(f"event {name!r} has no step: add one or drop the event")
     if problems:
-        raise DefinitionError("broken registration machine:\n  " + "\n  ".join(problems))
+        raise DefinitionError(
+            "broken registration machine:\n  " + "\n  ".join(problems)
+        )
 
 
 def _transitions_spec(step: Step) -> dict[str, Any]:

@@ -19,7 +19,9 @@ __all__ = ["HELP_DESK_EMAIL", "PlanYearRules"]
 HELP_DESK_EMAIL: Final = "FFMProducer-AssisterHelpDesk@cms.hhs.gov"
 """Where an agent missing from the RCL writes for help (S22)."""
 
-_FIRST_PLAN_YEAR: Final = 2014  # the first year of the federally-facilitated Marketplace
+_FIRST_PLAN_YEAR: Final = (
+    2014  # the first year of the federally-facilitated Marketplace
+)
 _LAST_PLAN_YEAR: Final = 2100
 
 

@@ -62,7 +62,8 @@ def _make_converter() -> cattrs.Converter:
 
     dumpers = {cls: make_dict_unstructure_fn(cls, conv) for cls in EVENT_TYPES.values()}
     loaders = {
-        kind: (cls, make_dict_structure_fn(cls, conv)) for kind, cls in EVENT_TYPES.items()
+        kind: (cls, make_dict_structure_fn(cls, conv))
+        for kind, cls in EVENT_TYPES.items()
     }
 
     def unstructure_event(event: Event) -> dict[str, Any]:
@@ -75,7 +76,9 @@ def _make_converter() -> cattrs.Converter:
             raise TypeError(f"an event is a JSON object, got {type(data).__name__}")
         kind = data.get("type")
         if kind not in loaders:
-            raise ValueError(f"unknown event type {kind!r}; known: {', '.join(loaders)}")
+            raise ValueError(
+                f"unknown event type {kind!r}; known: {', '.join(loaders)}"
+            )
         cls, load = loaders[kind]
         if not issubclass(cls, wanted):
             raise ValueError(f"expected a {wanted.__name__}, got event type {kind!r}")
@@ -121,9 +124,11 @@ def structure(data: Any, cls: type[Any] = Registration) -> Any:
     except SerializationError:
         raise
     except Exception as exc:  # cattrs groups every field's failure; say them all
-        detail = "; ".join(cattrs.transform_error(exc)) if isinstance(
-            exc, cattrs.BaseValidationError
-        ) else str(exc)
+        detail = (
+            "; ".join(cattrs.transform_error(exc))
+            if isinstance(exc, cattrs.BaseValidationError)
+            else str(exc)
+        )
         raise SerializationError(f"not a valid {cls.__name__}: {detail}") from exc
 
 
