@@ -345,7 +345,7 @@ _AGREEMENT_GATES = (
 _AFTER_AGREEMENTS = (("S18", agreements_done),)
 
 GUARDS: Final[Mapping[str, tuple[Guard, ...]]] = {
-    ev.StartRegistration.kind: _guards(("S1", plan_year_matches)),
+    ev.StartRegistration.kind: _guards(("start", plan_year_matches)),
     ev.SaveProfile.kind: (),
     ev.CompleteProfile.kind: _guards(
         ("S7", profile_saved),

@@ -15,6 +15,7 @@ from typing import Any, Final, TypeVar, overload
 
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+from cattrs.v import format_exception
 
 from ._errors import SerializationError, UnsupportedSchemaVersion
 from ._events import EVENT_TYPES, Event
@@ -124,12 +125,21 @@ def structure(data: Any, cls: type[Any] = Registration) -> Any:
     except SerializationError:
         raise
     except Exception as exc:  # cattrs groups every field's failure; say them all
-        detail = (
-            "; ".join(cattrs.transform_error(exc))
-            if isinstance(exc, cattrs.BaseValidationError)
-            else str(exc)
-        )
+        if isinstance(exc, cattrs.BaseValidationError):
+            detail = "; ".join(cattrs.transform_error(exc, format_exception=_describe))
+        else:
+            detail = str(exc)
         raise SerializationError(f"not a valid {cls.__name__}: {detail}") from exc
+
+
+def _describe(exc: BaseException, wanted: type | None) -> str:
+    # cattrs' default text drops our validators' messages ("expected datetime");
+    # they say what was wrong, so keep them.
+    if isinstance(exc, KeyError):
+        return "required field missing"
+    if isinstance(exc, (ValueError, TypeError)) and str(exc):
+        return str(exc)
+    return format_exception(exc, wanted)
 
 
 def _upgrade(data: Any) -> Any:

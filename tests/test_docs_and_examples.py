@@ -1,0 +1,48 @@
+"""Every example script and every ```python block in docs/ runs, as written."""
+
+from __future__ import annotations
+
+import re
+import runpy
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+PAGES = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
+_BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
+
+
+def python_blocks(page: Path) -> list[str]:
+    """The page's ```python blocks, in order."""
+    return _BLOCK.findall(page.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
+def test_example_runs(
+    script: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """An example script runs to the end as __main__."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", [str(script)])
+    runpy.run_path(str(script), run_name="__main__")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_docs_page_blocks_run(
+    page: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The page's python blocks run in order in one namespace, in a temp dir."""
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
+    for number, block in enumerate(python_blocks(page), 1):
+        code = compile(block, f"{page.name} block {number}", "exec")
+        exec(code, namespace)
+
+
+def test_every_page_is_collected() -> None:
+    """The docs folder has pages and the examples folder has scripts to run."""
+    assert EXAMPLES, "no examples found"
+    assert any(python_blocks(p) for p in PAGES), "no python blocks found in docs"
