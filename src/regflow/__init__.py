@@ -11,6 +11,7 @@ import attrs as _attrs
 
 from . import events
 from ._calendar import add_business_days, business_days_between, is_business_day
+from ._deadlines import Deadlines, Escalation, Overdue, deadlines, overdue
 from ._errors import (
     ConcurrencyConflict,
     CorruptRecord,
@@ -72,15 +73,18 @@ __all__ = [
     "ContactDetails",
     "CorruptRecord",
     "Curriculum",
+    "Deadlines",
     "Decision",
     "DefinitionError",
     "DuplicateAccount",
+    "Escalation",
     "IdempotencyConflict",
     "InvalidNPN",
     "InvalidValue",
     "ListFormatError",
     "NaiveDatetime",
     "NpnValidity",
+    "Overdue",
     "PlanYearRules",
     "Profile",
     "RclListing",
@@ -105,11 +109,13 @@ __all__ = [
     "__version__",
     "add_business_days",
     "business_days_between",
+    "deadlines",
     "dumps",
     "events",
     "is_business_day",
     "loads",
     "locales",
+    "overdue",
     "register_locale",
 ]
 

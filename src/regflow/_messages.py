@@ -125,6 +125,14 @@ EN: Final[dict[str, str]] = {
         "The RCL may take {days} business days; write to the help desk only if "
         "the NPN is still missing after {due}."
     ),
+    "escalation.subject": "NPN {npn} missing from the RCL for plan year {plan_year}",
+    "escalation.body": (
+        "Hello,\n\nI completed my plan year {plan_year} Marketplace registration "
+        "(all agreements accepted on {completed_on}), but my NPN {npn} does not "
+        "appear on the Agent and Broker Registration Completion List {days} "
+        "business days later (due by {due}). Could you please help?\n\n"
+        "Name: {name}\nNPN: {npn}\nPlan year: {plan_year}\n"
+    ),
     "state.profile_incomplete": "profile incomplete",
     "state.training": "training",
     "state.vendor_training": "training at a vendor",
@@ -270,6 +278,14 @@ ES: Final[dict[str, str]] = {
         "La RCL puede tardar {days} días laborables; escriba a la mesa de ayuda solo "
         "si el NPN sigue sin aparecer después del {due}."
     ),
+    "escalation.subject": "El NPN {npn} no aparece en la RCL del año del plan {plan_year}",
+    "escalation.body": (
+        "Hola:\n\nCompleté mi registro en el Mercado para el año del plan "
+        "{plan_year} (todos los Convenios aceptados el {completed_on}), pero mi NPN "
+        "{npn} no aparece en la Lista de cumplimiento de registro (RCL) {days} días "
+        "laborables después (plazo: {due}). ¿Pueden ayudarme?\n\n"
+        "Nombre: {name}\nNPN: {npn}\nAño del plan: {plan_year}\n"
+    ),
     "state.profile_incomplete": "perfil incompleto",
     "state.training": "capacitación",
     "state.vendor_training": "capacitación con un vendedor",
@@ -348,6 +364,11 @@ def register_locale(
 def locales() -> tuple[str, ...]:
     """The locales messages can be rendered in."""
     return tuple(sorted(_CATALOGS))
+
+
+def render(code: str, locale: str, **params: str | int) -> str:
+    """Render a catalog text that is not a refusal (e.g. an escalation email)."""
+    return _catalog(locale)[code].format(**params)
 
 
 def _catalog(locale: str) -> Mapping[str, str]:
