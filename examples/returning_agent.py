@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from zoneinfo import ZoneInfo
 
 import regflow
 from regflow import events as ev
 
-ET = dt.timezone(dt.timedelta(hours=-5), "ET")
+ET = ZoneInfo("America/New_York")  # what CMS counts business days in
 _ids = itertools.count(1)
 
 

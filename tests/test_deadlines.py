@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 
 import regflow
 from regflow import events as ev
 
-ET = dt.timezone(dt.timedelta(hours=-5))
+ET = ZoneInfo("America/New_York")
 FLOW = regflow.Workflow.for_plan_year(2024)
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from regflow import _messages
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 PAGES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
@@ -36,6 +38,8 @@ def test_docs_page_blocks_run(
 ) -> None:
     """The page's python blocks run in order in one namespace, in a temp dir."""
     monkeypatch.chdir(tmp_path)
+    # A page may register a locale; keep that from leaking into other tests.
+    monkeypatch.setattr(_messages, "_CATALOGS", dict(_messages._CATALOGS))
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
     for number, block in enumerate(python_blocks(page), 1):
         code = compile(block, f"{page.name} block {number}", "exec")

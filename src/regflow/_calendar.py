@@ -7,10 +7,21 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from typing import Final
+from zoneinfo import ZoneInfo
 
 import holidays
 
-__all__ = ["add_business_days", "business_days_between", "is_business_day"]
+__all__ = [
+    "CMS_TIME",
+    "add_business_days",
+    "business_days_between",
+    "cms_date",
+    "is_business_day",
+]
+
+CMS_TIME: Final = ZoneInfo("America/New_York")
+"""The zone business days are counted in: CMS's, in Baltimore."""
 
 _ONE_DAY = dt.timedelta(days=1)
 
@@ -23,6 +34,15 @@ def _federal_holidays(year: int) -> frozenset[dt.date]:
     # package files it under the year whose calendar it sits in, as we look up.
     found = holidays.country_holidays("US", years=[year], observed=True)
     return frozenset(day for day in found if day.year == year)
+
+
+def cms_date(moment: dt.datetime) -> dt.date:
+    """The calendar day *moment* falls on in CMS's time zone.
+
+    One instant written with different offsets must give one answer, so
+    deadlines never take ``.date()`` of a time in whatever offset it came with.
+    """
+    return moment.astimezone(CMS_TIME).date()
 
 
 def is_business_day(day: dt.date) -> bool:

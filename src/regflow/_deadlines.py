@@ -15,7 +15,7 @@ from typing import Final
 
 import attrs
 
-from ._calendar import add_business_days, business_days_between
+from ._calendar import add_business_days, business_days_between, cms_date
 from ._messages import render
 from ._records import Confirmation
 from ._registration import Registration, State
@@ -48,7 +48,7 @@ def deadlines(reg: Registration, rules: PlanYearRules) -> Deadlines | None:
     """Return *reg*'s deadlines, or ``None`` before every agreement is accepted."""
     if reg.registered_at is None:
         return None
-    start = reg.registered_at.date()
+    start = cms_date(reg.registered_at)
     return Deadlines(
         registered_on=start,
         tracker=add_business_days(start, rules.tracker_days),

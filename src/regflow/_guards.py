@@ -14,7 +14,7 @@ from typing import Any, Final
 import attrs
 
 from . import _events as ev
-from ._calendar import add_business_days
+from ._calendar import add_business_days, cms_date
 from ._messages import Refusal
 from ._records import Curriculum, NpnValidity, Profile, Role
 from ._registration import Registration, State
@@ -62,19 +62,20 @@ def plan_year_matches(
     reg: Registration, event: ev.StartRegistration, rules: PlanYearRules
 ) -> Refusals:
     """The registration is for the plan year these rules govern."""
+    found: Refusals = OK
     if event.plan_year != rules.plan_year:
-        return _refuse(
+        found += _refuse(
             "start.plan_year_mismatch",
             expected=rules.plan_year,
             plan_year=event.plan_year,
         )
     if event.prior_year is not None and event.prior_year >= event.plan_year:
-        return _refuse(
+        found += _refuse(
             "start.prior_year_not_before",
             prior_year=event.prior_year,
             plan_year=event.plan_year,
         )
-    return OK
+    return found
 
 
 # -- Step 1: the MLMS profile (S4-S9) ------------------------------------------
@@ -292,14 +293,17 @@ def every_step_done(reg: Registration, event: object, rules: PlanYearRules) -> R
         steps.append("profile")
     if not reg.training_complete:
         steps.append("training")
-    steps.append("agreements")
-    return _refuse("S17.registration_incomplete", steps=tuple(steps))
+    if reg.is_agent:
+        steps.append("agreements")
+    # Not an Agent Broker with training done: no step is missing; the state
+    # refusal says there is no certificate on that path.
+    return _refuse("S17.registration_incomplete", steps=tuple(steps)) if steps else OK
 
 
 def agreements_done(reg: Registration, event: object, rules: PlanYearRules) -> Refusals:
     """S18: the public lists reflect an agent only after the agreements."""
-    if reg.registered_at is not None:
-        return OK
+    if reg.registered_at is not None or not reg.is_agent:
+        return OK  # a role that signs nothing is refused by its state instead
     return _refuse("S18.agreements_pending", agreements=missing_agreements(reg, rules))
 
 
@@ -327,8 +331,8 @@ def rcl_overdue(
     """S20, S22: write to the help desk once the RCL window has passed."""
     if reg.registered_at is None:
         return OK  # agreements_done explains this one
-    due = add_business_days(reg.registered_at.date(), rules.rcl_days)
-    if event.at.date() <= due:
+    due = add_business_days(cms_date(reg.registered_at), rules.rcl_days)
+    if cms_date(event.at) <= due:
         return _refuse("S22.rcl_not_overdue", days=rules.rcl_days, due=due.isoformat())
     return OK
 

@@ -11,7 +11,7 @@ import attrs
 
 from . import _events as ev
 from ._effects import EFFECTS, clone
-from ._errors import DefinitionError, ReplayError, StepRefused
+from ._errors import DefinitionError, NaiveDatetime, ReplayError, StepRefused
 from ._guards import GUARDS
 from ._machine import Engine, build, machine_kwargs
 from ._messages import Refusal
@@ -145,6 +145,10 @@ class Workflow:
         *at*, by default the time of the registration's last event: regflow
         never reads the clock.
         """
+        if at is not None and (
+            not isinstance(at, dt.datetime) or at.utcoffset() is None
+        ):
+            raise NaiveDatetime("at", at)
         when = at if at is not None else reg.history[-1].event.at
         found: list[type[ev.Event]] = []
         for kind, cls in ev.EVENT_TYPES.items():
