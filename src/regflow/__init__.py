@@ -29,6 +29,7 @@ from ._errors import (
     SerializationError,
     StepRefused,
     StoreError,
+    StoreSchemaTooNew,
     UnsupportedSchemaVersion,
 )
 from ._messages import Refusal, locales, register_locale
@@ -100,6 +101,7 @@ __all__ = [
     "State",
     "StepRefused",
     "StoreError",
+    "StoreSchemaTooNew",
     "TerminationReason",
     "TerminationRecord",
     "TrainingProvider",

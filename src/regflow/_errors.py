@@ -13,6 +13,7 @@ The tree::
     ├── SerializationError (ValueError)
     │   └── UnsupportedSchemaVersion
     ├── StoreError
+    │   ├── StoreSchemaTooNew (also an UnsupportedSchemaVersion)
     │   ├── ConcurrencyConflict
     │   ├── DuplicateAccount
     │   ├── IdempotencyConflict
@@ -49,6 +50,7 @@ __all__ = [
     "SerializationError",
     "StepRefused",
     "StoreError",
+    "StoreSchemaTooNew",
     "UnsupportedSchemaVersion",
 ]
 
@@ -141,6 +143,27 @@ class UnsupportedSchemaVersion(SerializationError):
 
 class StoreError(RegflowError):
     """A persistence problem."""
+
+
+class StoreSchemaTooNew(UnsupportedSchemaVersion, StoreError):
+    """A database written by a newer regflow, whose tables this one cannot use.
+
+    Attributes:
+        found: the database's schema version.
+        supported: the newest schema version this regflow knows.
+        where: the database (a file path or a PostgreSQL schema).
+    """
+
+    def __init__(self, found: int, supported: int, where: str):
+        self.found = found
+        self.supported = supported
+        self.where = where
+        Exception.__init__(
+            self,
+            f"store {where} has schema version {found}, newer than the version "
+            f"{supported} this regflow understands; upgrade regflow to open it "
+            "(regflow never downgrades a database)",
+        )
 
 
 class ConcurrencyConflict(StoreError):

@@ -169,7 +169,7 @@ def _upgrade(data: Any) -> Any:
 
 def dumps(value: Registration | Event) -> str:
     """Return *value* (a snapshot or an event) as compact JSON text."""
-    return json.dumps(unstructure(value), separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(unstructure(value), separators=(",", ":"))
 
 
 @overload

@@ -10,6 +10,10 @@ against your own embedding by subclassing and overriding :meth:`~RegistrationMac
 and :meth:`~RegistrationMachine.do_apply` (for example to go through your
 service layer and store), then ``TestMine = MyMachine.TestCase``.
 
+For a store of your own, :class:`StoreContract` and :func:`run_contract`
+(from :mod:`regflow.store.contract`) check it against the contract regflow's
+SQLite and PostgreSQL stores pass.
+
 Requires ``hypothesis`` (regflow's ``test`` extra).
 """
 
@@ -40,9 +44,11 @@ from ._records import (
 from ._registration import Registration, State
 from ._serialization import dumps, loads
 from ._workflow import Workflow, _probes
+from .store.contract import StoreContract, run_contract
 
 __all__ = [
     "RegistrationMachine",
+    "StoreContract",
     "any_event",
     "assert_invariants",
     "events",
@@ -50,6 +56,7 @@ __all__ = [
     "npns",
     "profiles",
     "registrations",
+    "run_contract",
 ]
 
 _UTC = dt.UTC

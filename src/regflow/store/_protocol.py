@@ -13,7 +13,7 @@ from typing import NamedTuple, Protocol, runtime_checkable
 
 import attrs
 
-from .._errors import StoreError, UnsupportedSchemaVersion
+from .._errors import StoreSchemaTooNew
 from .._npn import NPN
 from .._registration import Recorded, Registration, State
 
@@ -39,27 +39,6 @@ class History:
     def key(self) -> RegistrationKey:
         """The registration this log belongs to."""
         return RegistrationKey(self.agent_id, self.plan_year)
-
-
-class StoreSchemaTooNew(UnsupportedSchemaVersion, StoreError):
-    """A database written by a newer regflow, whose tables this one cannot use.
-
-    Attributes:
-        found: the database's schema version.
-        supported: the newest schema version this regflow knows.
-        where: the database (a file path or a PostgreSQL schema).
-    """
-
-    def __init__(self, found: int, supported: int, where: str):
-        self.found = found
-        self.supported = supported
-        self.where = where
-        Exception.__init__(
-            self,
-            f"store {where} has schema version {found}, newer than the version "
-            f"{supported} this regflow understands; upgrade regflow to open it "
-            "(regflow never downgrades a database)",
-        )
 
 
 @runtime_checkable
