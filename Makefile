@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python examples/returning_agent.py
+	$(BIN)/regflow demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -24,6 +24,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/lifecycle.py
+	$(BIN)/python benchmarks/store.py
+	$(BIN)/python benchmarks/rcl.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
