@@ -1,24 +1,61 @@
 """Readers for CMS's public agent and broker lists.
 
 Each reader streams one file, validates every row, and says what it skipped
-and why::
+and why; :func:`reconcile` compares registrations with what the lists show::
 
     reading = read_rcl("TBL_RCL_42.csv", npns={"12345678"})
     for row in reading:
         ...
-    reading.read == reading.kept + reading.skipped + reading.filtered_out
+    assert reading.read == reading.kept + reading.skipped + reading.filtered_out
 """
 
 from __future__ import annotations
 
-from ._csv import ListReading, RowProblem
-from ._rcl import RCL_COLUMNS, NpnValidity, RclRow, read_rcl
+import attrs as _attrs
+
+from .._records import NpnValidity, TerminationReason
+from ._cells import RowProblem
+from ._csv import ListReading
+from ._rcl import RCL_COLUMNS, RclRow, read_rcl
+from ._reconcile import Finding, Outcome, Reconciliation, reconcile
+from ._termination import (
+    REASON_DESCRIPTIONS,
+    TERMINATION_COLUMNS,
+    Marketplaces,
+    TerminationAction,
+    TerminationRow,
+    TerminationStatus,
+    read_termination_list,
+)
 
 __all__ = [
     "RCL_COLUMNS",
+    "REASON_DESCRIPTIONS",
+    "TERMINATION_COLUMNS",
+    "Finding",
     "ListReading",
+    "Marketplaces",
     "NpnValidity",
+    "Outcome",
     "RclRow",
+    "Reconciliation",
     "RowProblem",
+    "TerminationAction",
+    "TerminationReason",
+    "TerminationRow",
+    "TerminationStatus",
     "read_rcl",
+    "reconcile",
+    "read_termination_list",
 ]
+
+# Reprs, docs and pickles show the public path, not the private module.
+# NpnValidity and TerminationReason belong to regflow itself; they are
+# re-exported here, not renamed.
+for _name in __all__:
+    _public = globals()[_name]
+    if isinstance(_public, type) and _public.__module__.startswith(f"{__name__}._"):
+        if _attrs.has(_public):
+            _attrs.resolve_types(_public)  # string annotations resolve in __module__
+        _public.__module__ = __name__
+del _name, _public

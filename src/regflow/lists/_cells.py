@@ -1,0 +1,232 @@
+"""The cells of the CMS lists: parsing one, and saying why it is wrong.
+
+Each parser takes a cell's text with surrounding spaces already trimmed and
+returns its value, or raises :class:`CellError` with a plain English reason.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import enum
+import re
+from collections.abc import Callable, Mapping
+from typing import Final, TypeVar
+
+import attrs
+
+from .._npn import NPN
+
+__all__ = [
+    "CACHE_LIMIT",
+    "MAX_NPN_DIGITS",
+    "ZERO_NPNS",
+    "CellCache",
+    "CellError",
+    "Field",
+    "RowCheck",
+    "RowProblem",
+    "check_npn",
+    "enum_parser",
+    "parse_date",
+    "parse_plan_year",
+    "shown",
+]
+
+T = TypeVar("T")
+E = TypeVar("E", bound=enum.Enum)
+
+MAX_NPN_DIGITS: Final = 10
+
+# NPN.problem refuses an all-zeros NPN; the hot loop tests this set instead of
+# counting zeros, which costs one hash lookup per row.
+ZERO_NPNS: Final = frozenset("0" * n for n in range(1, MAX_NPN_DIGITS + 1))
+
+# Distinct cell texts are few (dates, years, flags), but a broken or hostile
+# file could make every one different; past this many a cache stops growing
+# and the reader stays correct, only slower.
+CACHE_LIMIT: Final = 50_000
+
+# A shown value longer than this is cut, so one runaway cell cannot make a
+# problem report megabytes long.
+_SHOWN_LIMIT: Final = 200
+
+_FIRST_PLAN_YEAR: Final = 2014
+_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})", re.ASCII)
+
+_NPN_REASONS: Final = {
+    "empty": "the NPN is empty",
+    "inner_space": "an NPN has no spaces inside",
+    "non_ascii_digit": "an NPN is written with the digits 0-9 only",
+    "all_zeros": "an NPN cannot be all zeros",
+}
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class RowProblem:
+    """Why one row of a list file was skipped.
+
+    A row with several bad cells gives one problem per cell, all with the
+    same line.
+
+    Attributes:
+        line: the 1-based physical line where the row starts.
+        column: the published header of the bad cell, or ``None`` when the row
+            as a whole is wrong (a wrong number of cells, broken quoting).
+        value: the cell as written, or the row as written; cut at 200
+            characters.
+        reason: a plain English sentence saying what is wrong.
+    """
+
+    line: int
+    column: str | None
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}"
+        if self.column is not None:
+            where += f", column {self.column!r}"
+        return f"{where}: {self.reason} (got {self.value!r})"
+
+
+class CellError(Exception):
+    """Raised by a cell parser; carries the plain English reason."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+@attrs.frozen(slots=True)
+class Field:
+    """One column of a list: where its value goes and how it is parsed.
+
+    Attributes:
+        name: the row class's attribute.
+        column: the published header.
+        parse: turns the trimmed cell text into the value, or raises
+            :class:`CellError`.
+    """
+
+    name: str
+    column: str
+    parse: Callable[[str], object]
+
+
+class CellCache(dict[str, T]):
+    """Parsed cells keyed by their raw text, so a repeated cell is parsed once.
+
+    Keys are the raw text, surrounding spaces included: only a miss pays for
+    trimming and parsing. A cell that does not parse is not kept.
+    """
+
+    __slots__ = ("_parse",)
+
+    def __init__(self, parse: Callable[[str], T]):
+        super().__init__()
+        self._parse = parse
+
+    def value(self, raw: str) -> T:
+        """Return the parsed *raw*, or raise :class:`CellError` saying why not."""
+        try:
+            return self[raw]
+        except KeyError:
+            pass
+        parsed = self._parse(raw.strip())
+        if len(self) < CACHE_LIMIT:
+            self[raw] = parsed
+        return parsed
+
+
+class RowCheck:
+    """The careful check of one row: parses its cells, collects their problems."""
+
+    __slots__ = ("line", "problems")
+
+    def __init__(self, line: int):
+        self.line = line
+        self.problems: list[RowProblem] = []
+
+    def cell(self, column: str, raw: str, parse: Callable[[str], object]) -> object:
+        """Return *raw* parsed, or note why it cannot be and return ``None``."""
+        try:
+            return parse(raw)
+        except CellError as error:
+            self.problems.append(
+                RowProblem(
+                    line=self.line, column=column, value=shown(raw), reason=error.reason
+                )
+            )
+            return None
+
+
+def shown(text: str) -> str:
+    """Return *text*, cut to a length fit for a problem report."""
+    if len(text) <= _SHOWN_LIMIT:
+        return text
+    return text[:_SHOWN_LIMIT] + "..."
+
+
+def parse_date(text: str) -> dt.date | None:
+    """Return the date in *text*, written ``MM/DD/YYYY``; blank means none.
+
+    A one-digit month or day (``1/5/2024``, as a spreadsheet may save it) is
+    read too.
+    """
+    if not text:
+        return None
+    found = _DATE.fullmatch(text)
+    if found is None:
+        raise CellError("a date is written MM/DD/YYYY, or left blank")
+    month, day, year = (int(part) for part in found.groups())
+    if year < dt.MINYEAR:
+        raise CellError("there is no year 0; a date is written MM/DD/YYYY")
+    if not 1 <= month <= 12:
+        raise CellError(f"there is no month {month}; a date is written MM/DD/YYYY")
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        name = calendar.month_name[month]
+        raise CellError(f"there is no day {day} in {name} {year}, which has {days}")
+    return dt.date(year, month, day)
+
+
+def parse_plan_year(text: str) -> int:
+    """Return the plan year in *text*: four digits, 2014 or later."""
+    if not (len(text) == 4 and text.isascii() and text.isdigit()):
+        raise CellError("a plan year is four digits, e.g. 2024")
+    year = int(text)
+    if year < _FIRST_PLAN_YEAR:
+        raise CellError(
+            f"the Marketplace's first plan year was {_FIRST_PLAN_YEAR}; "
+            "no list covers an earlier one"
+        )
+    return year
+
+
+def enum_parser(members: Mapping[str, E], what: str) -> Callable[[str], E]:
+    """Return a parser of *members*' codes (case-insensitive) that names *what*."""
+    expected = ", ".join(members)
+
+    def parse(text: str) -> E:
+        try:
+            return members[text.upper()]
+        except KeyError:
+            raise CellError(f"unknown {what}; expected one of {expected}") from None
+
+    return parse
+
+
+def check_npn(text: str) -> str:
+    """Return *text* if it is an NPN, or raise :class:`CellError` saying why."""
+    problem = NPN.problem(text)
+    if problem is None:
+        return text
+    if problem == "too_long":
+        reason = f"an NPN has at most {MAX_NPN_DIGITS} digits, this one has {len(text)}"
+    elif problem == "not_digit":
+        bad = next(c for c in text if not (c.isascii() and c.isdigit()))
+        reason = f"an NPN is digits only, this one contains {bad!r}"
+    else:
+        reason = _NPN_REASONS.get(problem, f"not an NPN ({problem})")
+    raise CellError(reason)

@@ -1,0 +1,304 @@
+"""Reconciling registrations with CMS's public lists (S18-S22).
+
+Given our registrations and a pass over the RCL (and, optionally, the
+termination list), say for each registration what the lists show, and which
+events would bring it up to date:
+
+- listed with NPN Valid ``Y``: certified (Individual and SHOP separately, with
+  their completion dates);
+- listed with ``N``: flagged, not certified;
+- not listed and not yet due: waiting; not listed and past due: overdue, with
+  the help-desk escalation (S22);
+- terminated for the plan year: terminated; reinstated when an R row lifts it;
+- a listing for a registration whose agreements we never saw: a discrepancy.
+
+NPNs on the lists with no registration of ours are ignored (the readers count
+them as ``filtered_out`` when given our NPNs). Events get ids derived from the
+list row, and none is proposed when the registration already shows the row,
+so reconciling twice proposes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterable
+from typing import Final
+
+import attrs
+
+from .. import _events as ev
+from .._deadlines import Escalation, deadlines, overdue
+from .._records import Confirmation, NpnValidity
+from .._registration import Registration, State
+from .._rules import PlanYearRules
+from ._rcl import RclRow
+from ._termination import TerminationAction, TerminationRow
+
+__all__ = ["Finding", "Outcome", "Reconciliation", "reconcile"]
+
+_LISTABLE: Final = frozenset(
+    {
+        State.REGISTERED,
+        State.NPN_INVALID,
+        State.ESCALATED,
+        State.CERTIFIED,
+        State.REINSTATED,
+    }
+)
+_BEFORE_AGREEMENTS: Final = frozenset(
+    {
+        State.PROFILE_INCOMPLETE,
+        State.TRAINING,
+        State.VENDOR_TRAINING,
+        State.VENDOR_COMPLETED,
+        State.AGREEMENTS_PENDING,
+    }
+)
+
+
+class Outcome(enum.Enum):
+    """What the lists say about one registration."""
+
+    CERTIFIED = "certified"
+    FLAGGED = "flagged"
+    WAITING = "waiting"
+    OVERDUE = "overdue"
+    TERMINATED = "terminated"
+    REINSTATED = "reinstated"
+    DISCREPANCY = "discrepancy"
+    IN_PROGRESS = "in_progress"
+    NOT_APPLICABLE = "not_applicable"
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class Finding:
+    """One registration's standing on the lists, and the event that records it."""
+
+    agent_id: str
+    plan_year: int
+    npn: str | None
+    state: State
+    outcome: Outcome
+    individual_completion: dt.date | None = None
+    shop_completion: dt.date | None = None
+    individual_certified: bool = False
+    shop_certified: bool = False
+    due: dt.date | None = None
+    escalation: Escalation | None = None
+    event: ev.Event | None = None
+    line: int | None = None
+    detail: str = ""
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class Reconciliation:
+    """Every finding, in the order of the registrations given."""
+
+    on: dt.date
+    findings: tuple[Finding, ...]
+
+    def by_outcome(self, outcome: Outcome) -> tuple[Finding, ...]:
+        """The findings with *outcome*."""
+        return tuple(f for f in self.findings if f.outcome is outcome)
+
+    def counts(self) -> dict[Outcome, int]:
+        """How many findings of each outcome (every outcome present, maybe 0)."""
+        found = dict.fromkeys(Outcome, 0)
+        for finding in self.findings:
+            found[finding.outcome] += 1
+        return found
+
+    @property
+    def events(self) -> tuple[tuple[Finding, ev.Event], ...]:
+        """The events to apply, each with its finding."""
+        return tuple((f, f.event) for f in self.findings if f.event is not None)
+
+    @property
+    def needs_action(self) -> bool:
+        """Whether anything is overdue, flagged or a discrepancy."""
+        return any(
+            f.outcome in (Outcome.OVERDUE, Outcome.FLAGGED, Outcome.DISCREPANCY)
+            for f in self.findings
+        )
+
+
+def _better(new: RclRow, old: RclRow | None) -> bool:
+    # Several rows for one NPN and year: a valid listing wins, then the later line.
+    if old is None:
+        return True
+    new_valid = new.npn_valid is NpnValidity.VALID
+    old_valid = old.npn_valid is NpnValidity.VALID
+    return new_valid > old_valid or (new_valid == old_valid and new.line > old.line)
+
+
+def _acted_on(row: TerminationRow) -> tuple[dt.date, int]:
+    # The latest action decides: a lifted termination is dated by the lift.
+    return (row.reinstated_on or row.terminated_on or dt.date.min, row.line)
+
+
+def reconcile(
+    registrations: Iterable[Registration],
+    *,
+    rcl: Iterable[RclRow],
+    termination: Iterable[TerminationRow] = (),
+    on: dt.date,
+    rules: type[PlanYearRules] | None = None,
+) -> Reconciliation:
+    """Compare *registrations* with the lists as of the date *on*.
+
+    The lists are read once, keeping only rows whose NPN and plan year belong
+    to one of the registrations, so the memory used grows with the
+    registrations, not with the files.
+    """
+    rules_for = (rules or PlanYearRules).for_year
+    regs = list(registrations)
+    wanted = {(r.npn.value, r.plan_year) for r in regs if r.npn is not None}
+    listed: dict[tuple[str, int], RclRow] = {}
+    for row in rcl:
+        key = (row.npn, row.plan_year)
+        if key in wanted and _better(row, listed.get(key)):
+            listed[key] = row
+    ended: dict[tuple[str, int], TerminationRow] = {}
+    for trow in termination:
+        key = (trow.npn, trow.plan_year)
+        if key in wanted:
+            old = ended.get(key)
+            if old is None or _acted_on(trow) >= _acted_on(old):
+                ended[key] = trow
+    stamp = dt.datetime.combine(on, dt.time(12), tzinfo=dt.timezone.utc)
+    findings = tuple(
+        _finding(reg, listed, ended, on, stamp, rules_for(reg.plan_year))
+        for reg in regs
+    )
+    return Reconciliation(on=on, findings=findings)
+
+
+def _finding(
+    reg: Registration,
+    listed: dict[tuple[str, int], RclRow],
+    ended: dict[tuple[str, int], TerminationRow],
+    on: dt.date,
+    stamp: dt.datetime,
+    rules: PlanYearRules,
+) -> Finding:
+    npn = reg.npn.value if reg.npn is not None else None
+    base = Finding(
+        agent_id=reg.agent_id,
+        plan_year=reg.plan_year,
+        npn=npn,
+        state=reg.state,
+        outcome=Outcome.NOT_APPLICABLE,
+    )
+    if npn is None or not reg.is_agent:
+        return attrs.evolve(
+            base, outcome=Outcome.NOT_APPLICABLE, detail="no NPN to look up"
+        )
+    key = (npn, reg.plan_year)
+    trow = ended.get(key)
+    if trow is not None:
+        return _terminated(reg, trow, stamp, base)
+    row = listed.get(key)
+    if row is None:
+        return _unlisted(reg, on, rules, base)
+    if reg.state in _BEFORE_AGREEMENTS:
+        return attrs.evolve(
+            base,
+            outcome=Outcome.DISCREPANCY,
+            line=row.line,
+            detail=f"listed on the RCL (line {row.line}) but we never saw the agreements",
+            individual_completion=row.individual_completion,
+            shop_completion=row.shop_completion,
+        )
+    valid = row.npn_valid is NpnValidity.VALID
+    event: ev.Event | None = None
+    current = reg.rcl
+    shown = current is not None and (
+        current.npn_valid,
+        current.individual_completion,
+        current.shop_completion,
+    ) == (row.npn_valid, row.individual_completion, row.shop_completion)
+    if (
+        reg.state in _LISTABLE
+        and not shown
+        and row.npn_valid is not NpnValidity.NOT_APPLICABLE
+    ):
+        event = ev.ObserveRclListing(
+            event_id=(
+                f"rcl:{reg.plan_year}:{npn}:{row.npn_valid.value}:"
+                f"{row.individual_completion}:{row.shop_completion}"
+            ),
+            at=stamp,
+            npn_valid=row.npn_valid,
+            individual_completion=row.individual_completion,
+            shop_completion=row.shop_completion,
+        )
+    return attrs.evolve(
+        base,
+        outcome=Outcome.CERTIFIED if valid else Outcome.FLAGGED,
+        individual_completion=row.individual_completion,
+        shop_completion=row.shop_completion,
+        individual_certified=valid and row.individual_completion is not None,
+        shop_certified=valid and row.shop_completion is not None,
+        event=event,
+        line=row.line,
+        detail="" if valid else f"NPN Valid is {row.npn_valid.value!r} on the RCL",
+    )
+
+
+def _terminated(
+    reg: Registration,
+    trow: TerminationRow,
+    stamp: dt.datetime,
+    base: Finding,
+) -> Finding:
+    event: ev.Event | None = None
+    when, _ = _acted_on(trow)
+    prefix = f"term:{reg.plan_year}:{trow.npn}:{trow.status.code}:{when.isoformat()}"
+    if trow.action is TerminationAction.TERMINATED:
+        if reg.state in _LISTABLE:
+            event = ev.Terminate(event_id=prefix, at=stamp, reason=trow.reason)
+        outcome = Outcome.TERMINATED
+    else:
+        if reg.state is State.TERMINATED:
+            event = ev.Reinstate(event_id=prefix, at=stamp, reason=trow.reason)
+        outcome = Outcome.REINSTATED
+    return attrs.evolve(
+        base,
+        outcome=outcome,
+        event=event,
+        line=trow.line,
+        detail=f"status {trow.status.code} on the termination list",
+    )
+
+
+def _unlisted(
+    reg: Registration, on: dt.date, rules: PlanYearRules, base: Finding
+) -> Finding:
+    if reg.state in _BEFORE_AGREEMENTS:
+        return attrs.evolve(base, outcome=Outcome.IN_PROGRESS)
+    if reg.state is State.TERMINATED:
+        return attrs.evolve(base, outcome=Outcome.TERMINATED)
+    due_dates = deadlines(reg, rules)
+    due = due_dates.rcl if due_dates is not None else None
+    if (
+        reg.state in (State.REGISTERED, State.ESCALATED)
+        and due is not None
+        and on > due
+    ):
+        late = [o for o in overdue([reg], on=on) if o.kind is Confirmation.RCL]
+        return attrs.evolve(
+            base,
+            outcome=Outcome.OVERDUE,
+            due=due,
+            escalation=late[0].escalation if late else None,
+            detail="escalated to the help desk" if reg.state is State.ESCALATED else "",
+        )
+    if reg.state in (State.REGISTERED, State.ESCALATED):
+        return attrs.evolve(base, outcome=Outcome.WAITING, due=due)
+    # Certified or flagged earlier, and not on this file: say so, change nothing.
+    return attrs.evolve(
+        base,
+        outcome=Outcome.CERTIFIED if reg.state is State.CERTIFIED else Outcome.FLAGGED,
+        detail="not on this RCL file; keeping the earlier listing",
+    )

@@ -1,0 +1,242 @@
+"""The regflow command, end to end on the demo data, and its exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from regflow.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run the command in-process; return (exit code, stdout, stderr)."""
+    with pytest.raises(SystemExit) as done:
+        main(list(args))
+    out, err = capsys.readouterr()
+    code = done.value.code
+    return (code if isinstance(code, int) else 1), out, err
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A demo database (reconciled once) and its list folder."""
+    folder = tmp_path_factory.mktemp("demo")
+    db, lists = folder / "demo.sqlite3", folder / "lists"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "regflow.cli",
+            "demo",
+            "--db",
+            str(db),
+            "--dir",
+            str(lists),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "certified" in done.stdout and "overdue" in done.stdout
+    return db, lists
+
+
+def test_demo_reaches_every_outcome(
+    demo: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Reconciling the demo lists again finds every outcome and records nothing new."""
+    db, lists = demo
+    code, out, _ = run(
+        capsys,
+        "reconcile",
+        "--rcl",
+        str(lists / "TBL_RCL_1.csv"),
+        "--termination",
+        str(lists / "AB_Termination_List_1.csv"),
+        "--db",
+        str(db),
+        "--on",
+        "2023-10-20",
+        "--json",
+    )
+    assert code == 0
+    report = json.loads(out)
+    counts = report["counts"]
+    for outcome in (
+        "certified",
+        "flagged",
+        "waiting",
+        "overdue",
+        "terminated",
+        "reinstated",
+        "discrepancy",
+        "in_progress",
+    ):
+        assert counts[outcome] >= 1, outcome
+    assert report["events_recorded"] == 0  # the demo already recorded them: idempotent
+    rcl = report["files"][0]
+    assert rcl["read"] == rcl["kept"] + rcl["skipped"] + rcl["ignored"]
+    assert rcl["skipped"] == 1 and rcl["problems"][0]["line"] > 1
+    overdue = [f for f in report["findings"] if f["outcome"] == "overdue"]
+    assert any("escalation" in f for f in overdue)
+
+
+def test_status_lists_states_and_one_agent(
+    demo: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """status counts registrations by state, and shows one agent's history."""
+    db, _ = demo
+    code, out, _ = run(capsys, "status", "--db", str(db))
+    assert code == 0 and "certified" in out and "registration(s)" in out
+    code, out, _ = run(capsys, "status", "agent-001", "--db", str(db))
+    assert code == 0 and "agent-001" in out and "StartRegistration" in out
+
+
+def test_overdue_json_and_fail_flag(
+    demo: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """overdue lists late RCL listings with the help-desk email; the flag exits 1."""
+    db, _ = demo
+    code, out, _ = run(
+        capsys, "overdue", "--db", str(db), "--on", "2023-10-20", "--json"
+    )
+    assert code == 0
+    late = json.loads(out)
+    rcl = [o for o in late if o["kind"] == "rcl"]
+    assert (
+        rcl and rcl[0]["escalation"]["to"] == "FFMProducer-AssisterHelpDesk@cms.hhs.gov"
+    )
+    code, _, _ = run(
+        capsys, "overdue", "--db", str(db), "--on", "2023-10-20", "--fail-on-overdue"
+    )
+    assert code == 1
+    code, _, _ = run(
+        capsys, "overdue", "--db", str(db), "--on", "2023-10-02", "--fail-on-overdue"
+    )
+    assert code == 0
+
+
+def test_csv_output_escapes_formula_cells(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A cell that a spreadsheet would run as a formula is written with a quote first."""
+    import datetime as dt
+
+    from regflow import events as ev
+    from regflow.store import Repository, SQLiteStore
+
+    db = tmp_path / "x.sqlite3"
+    at = dt.datetime(2023, 10, 2, 9, tzinfo=dt.timezone.utc)
+    with Repository(SQLiteStore(str(db))) as repo:
+        repo.start(
+            ev.StartRegistration(
+                event_id="s",
+                at=at,
+                agent_id="=HYPERLINK(1)",
+                portal_account_id="-p",
+                plan_year=2024,
+            )
+        )
+    rcl = tmp_path / "TBL_RCL_9.csv"
+    rcl.write_text(
+        "NPN,Applicable Plan Year,Individual Registration Completion Date,"
+        "Individual Marketplace End Date,Shop Registration Completion Date,"
+        "Shop End Date,NPN Valid (Current Plan Year Only)\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run(
+        capsys,
+        "reconcile",
+        "--rcl",
+        str(rcl),
+        "--db",
+        str(db),
+        "--on",
+        "2023-10-20",
+        "--csv",
+    )
+    assert code == 0
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0][0] == "agent_id"
+    assert rows[1][0] == "'=HYPERLINK(1)"
+
+
+def test_fail_on_overdue_exits_one_when_action_is_needed(
+    demo: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """reconcile --fail-on-overdue exits 1 when something is overdue or flagged."""
+    db, lists = demo
+    code, _, _ = run(
+        capsys,
+        "reconcile",
+        "--rcl",
+        str(lists / "TBL_RCL_1.csv"),
+        "--db",
+        str(db),
+        "--on",
+        "2023-10-20",
+        "--dry-run",
+        "--fail-on-overdue",
+    )
+    assert code == 1
+
+
+def test_diagram_prints_mermaid(capsys: pytest.CaptureFixture[str]) -> None:
+    """diagram prints the machine as mermaid text."""
+    code, out, _ = run(capsys, "diagram")
+    assert code == 0 and "stateDiagram-v2" in out and "CERTIFIED" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["reconcile", "--bogus"], "No such option"),
+        (["reconcile"], "--rcl"),
+        (["frobnicate"], "No such command"),
+        (["overdue", "--on", "20/10/2023", "--db", "x"], "is not a date"),
+    ],
+)
+def test_bad_usage_is_one_line_and_exit_two(
+    args: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Unknown options, missing options and bad dates: one line, exit 2, no traceback."""
+    code, _, err = run(capsys, *args)
+    assert code == 2
+    assert needle in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_missing_files_and_databases_exit_two(
+    tmp_path: Path, demo: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A missing list file or database is one clear line and exit 2."""
+    db, _ = demo
+    code, _, err = run(
+        capsys, "reconcile", "--rcl", str(tmp_path / "nope.csv"), "--db", str(db)
+    )
+    assert code == 2 and "no such file" in err and len(err.strip().splitlines()) == 1
+    code, _, err = run(capsys, "status", "--db", str(tmp_path / "none.sqlite3"))
+    assert code == 2 and "no database" in err
+
+
+def test_malformed_list_exits_two_naming_the_column(
+    tmp_path: Path, demo: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An RCL without a required column stops with exit 2, naming the column."""
+    db, _ = demo
+    bad = tmp_path / "TBL_RCL_2.csv"
+    bad.write_text("NPN,Applicable Plan Year\n123,2024\n", encoding="utf-8")
+    code, _, err = run(
+        capsys, "reconcile", "--rcl", str(bad), "--db", str(db), "--on", "2023-10-20"
+    )
+    assert code == 2
+    assert "Individual Registration Completion Date" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
