@@ -27,6 +27,7 @@ from ._records import (
     TerminationReason,
 )
 from ._registration import Registration
+from .lists import RCL_COLUMNS, TERMINATION_COLUMNS
 
 __all__ = ["DEMO_ON", "DEMO_PLAN_YEAR", "build_demo", "write_demo_lists"]
 
@@ -35,28 +36,6 @@ DEMO_ON: Final = dt.date(2023, 10, 20)
 """The day the demo reconciles on: a Friday, with Columbus Day in the window."""
 
 _ET: Final = ZoneInfo("America/New_York")
-_SHOP_HEADER: Final = "Shop"
-RCL_HEADER: Final = (
-    "NPN",
-    "Applicable Plan Year",
-    "Individual Registration Completion Date",
-    "Individual Marketplace End Date",
-    f"{_SHOP_HEADER} Registration Completion Date",
-    f"{_SHOP_HEADER} End Date",
-    "NPN Valid (Current Plan Year Only)",
-)
-TERMINATION_HEADER: Final = (
-    "NPN",
-    "Effective Plan Year",
-    "Marketplaces",
-    "Registration Completion Date",
-    "Individual Registration Date",
-    "SHOP Registration Date",
-    "Termination or Suspension Date",
-    "Termination Reconsidered or Suspension Lifted",
-    "Status",
-)
-
 Apply = Callable[[str, ev.Event], Registration]
 
 
@@ -309,13 +288,13 @@ def write_demo_lists(folder: Path, roles: dict[str, list[str]]) -> tuple[Path, P
     rcl = folder / "TBL_RCL_1.csv"
     with rcl.open("w", newline="", encoding="utf-8-sig") as out:
         writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(RCL_HEADER)
+        writer.writerow(RCL_COLUMNS)
         for row in _rcl_rows(roles):
             writer.writerow(row)
     termination = folder / "AB_Termination_List_1.csv"
     with termination.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(TERMINATION_HEADER)
+        writer.writerow(TERMINATION_COLUMNS)
         for row in _termination_rows(roles):
             writer.writerow(row)
     return rcl, termination
