@@ -9,7 +9,8 @@ after the last of them. It knows nothing about guards: the
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import NamedTuple, Protocol, runtime_checkable
+from types import TracebackType
+from typing import NamedTuple, Protocol, Self, runtime_checkable
 
 import attrs
 
@@ -39,6 +40,29 @@ class History:
     def key(self) -> RegistrationKey:
         """The registration this log belongs to."""
         return RegistrationKey(self.agent_id, self.plan_year)
+
+
+class Closing:
+    """Mixin: ``with obj:`` gives *obj* and calls its ``close()`` on leaving.
+
+    Shared by the bundled stores and the repository, which each close what
+    they hold the same way.
+    """
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release what the object holds; subclasses say what that is."""
+        raise NotImplementedError
 
 
 @runtime_checkable

@@ -11,7 +11,6 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator
-from types import TracebackType
 from typing import Final
 
 import attrs
@@ -28,7 +27,7 @@ from .._npn import NPN
 from .._registration import Registration, State
 from .._serialization import dumps
 from .._workflow import Decision, Workflow
-from ._protocol import History, RegistrationKey, Store
+from ._protocol import Closing, History, RegistrationKey, Store
 
 __all__ = ["RebuildReport", "Repository"]
 
@@ -57,7 +56,7 @@ def _same(a: Event, b: Event) -> bool:
     return dumps(a) == dumps(b)
 
 
-class Repository:
+class Repository(Closing):
     """Registrations kept in a :class:`Store`, moved only by the workflow.
 
     Args:
@@ -83,17 +82,6 @@ class Repository:
 
     def __repr__(self) -> str:
         return f"Repository({self.store!r})"
-
-    def __enter__(self) -> Repository:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close the store."""
