@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import datetime as dt
 import random
 import sys
 import tempfile
@@ -24,50 +23,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from regflow.lists import RCL_COLUMNS, read_rcl
+from _rcl_data import write_rcl
 
-CURRENT_PLAN_YEAR = 2025
+from regflow.lists import read_rcl
+
 FILTER_LISTED = 45_000
 FILTER_UNLISTED = 5_000
-
-
-def _mdy(day: dt.date) -> str:
-    return day.strftime("%m/%d/%Y")
-
-
-def write_rcl(path: Path, rows: int, seed: int = 2024) -> list[str]:
-    """Write *rows* synthetic RCL rows to *path*; return their NPNs."""
-    rng = random.Random(seed)
-    npns = [str(n) for n in rng.sample(range(1_000_000, 99_999_999), rows)]
-    years = (2022, 2023, 2024, 2025)
-    # Registrations open in the summer before the plan year and run through
-    # it, so completion dates spread over about 560 days per plan year; as in
-    # the real lists, dates repeat heavily.
-    done = {
-        y: [_mdy(dt.date(y - 1, 6, 1) + dt.timedelta(days=d)) for d in range(560)]
-        for y in years
-    }
-    ends = {y: _mdy(dt.date(y, 12, 31)) for y in years}
-    with path.open("w", encoding="utf-8", newline="") as out:
-        out.write(",".join(RCL_COLUMNS) + "\n")
-        lines = []
-        for npn in npns:
-            year = rng.choice(years)
-            day = rng.choice(done[year])
-            end = ends[year]
-            if year == CURRENT_PLAN_YEAR:
-                flag = "Y" if rng.random() < 0.97 else "N"
-            else:
-                flag = "-"
-            if rng.random() < 0.1:
-                lines.append(f"{npn},{year},{day},{end},{day},{end},{flag}\n")
-            else:
-                lines.append(f"{npn},{year},{day},{end},,,{flag}\n")
-            if len(lines) == 10_000:
-                out.writelines(lines)
-                lines.clear()
-        out.writelines(lines)
-    return npns
 
 
 def bare_csv_reader(path: Path) -> int:

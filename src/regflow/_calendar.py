@@ -50,11 +50,13 @@ def is_business_day(day: dt.date) -> bool:
     return day.weekday() < 5 and day not in _federal_holidays(day.year)
 
 
+@lru_cache(maxsize=8192)
 def add_business_days(start: dt.date, days: int) -> dt.date:
     """Return the date *days* business days after *start*.
 
     *start* itself never counts: two business days after a Friday are the next
-    Tuesday, or Wednesday when that Monday is a federal holiday.
+    Tuesday, or Wednesday when that Monday is a federal holiday. Cached: a
+    reconciliation asks the same few (day, window) pairs for thousands of agents.
     """
     if days < 0:
         raise ValueError(f"'days' must be zero or more (got {days})")

@@ -21,7 +21,14 @@ from ._records import Confirmation
 from ._registration import Registration, State
 from ._rules import PlanYearRules
 
-__all__ = ["Deadlines", "Escalation", "Overdue", "deadlines", "overdue"]
+__all__ = [
+    "Deadlines",
+    "Escalation",
+    "Overdue",
+    "deadlines",
+    "overdue",
+    "rcl_escalation",
+]
 
 _WAITING: Final = frozenset({State.REGISTERED, State.ESCALATED})
 
@@ -119,6 +126,22 @@ class Overdue:
     escalation: Escalation | None
 
 
+def rcl_escalation(
+    reg: Registration, rules: PlanYearRules, registered_on: dt.date, due: dt.date
+) -> Escalation:
+    """The S22 help-desk email for *reg*, whose RCL listing was due on *due*."""
+    contact = reg.profile.contact
+    return Escalation(
+        to=rules.help_desk_email,
+        npn=reg.npn.value if reg.npn is not None else "",
+        plan_year=reg.plan_year,
+        completed_on=registered_on,
+        due=due,
+        days=rules.rcl_days,
+        name=contact.name if contact is not None else reg.agent_id,
+    )
+
+
 def overdue(
     registrations: Iterable[Registration],
     *,
@@ -152,16 +175,7 @@ def _overdue(
                 continue
             escalation = None
             if kind is Confirmation.RCL and reg.npn is not None:
-                contact = reg.profile.contact
-                escalation = Escalation(
-                    to=rules.help_desk_email,
-                    npn=reg.npn.value,
-                    plan_year=reg.plan_year,
-                    completed_on=due_dates.registered_on,
-                    due=due,
-                    days=rules.rcl_days,
-                    name=contact.name if contact is not None else reg.agent_id,
-                )
+                escalation = rcl_escalation(reg, rules, due_dates.registered_on, due)
             yield Overdue(
                 agent_id=reg.agent_id,
                 plan_year=reg.plan_year,

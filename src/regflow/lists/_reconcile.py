@@ -28,7 +28,8 @@ from typing import Final
 import attrs
 
 from .. import _events as ev
-from .._deadlines import Escalation, deadlines, overdue
+from .._calendar import add_business_days, cms_date
+from .._deadlines import Escalation, rcl_escalation
 from .._records import Confirmation, NpnValidity
 from .._registration import Registration, State
 from .._rules import PlanYearRules
@@ -55,6 +56,7 @@ _BEFORE_AGREEMENTS: Final = frozenset(
         State.AGREEMENTS_PENDING,
     }
 )
+_WAITING: Final = frozenset({State.REGISTERED, State.ESCALATED})
 
 
 class Outcome(enum.Enum):
@@ -153,6 +155,8 @@ def reconcile(
     """
     rules_for = (rules or PlanYearRules).for_year
     regs = list(registrations)
+    # One rules object per plan year, not one per registration.
+    year_rules = {year: rules_for(year) for year in {r.plan_year for r in regs}}
     wanted = {(r.npn.value, r.plan_year) for r in regs if r.npn is not None}
     listed: dict[tuple[str, int], RclRow] = {}
     for row in rcl:
@@ -168,7 +172,7 @@ def reconcile(
                 ended[key] = trow
     stamp = dt.datetime.combine(on, dt.time(12), tzinfo=dt.timezone.utc)
     findings = tuple(
-        _finding(reg, listed, ended, on, stamp, rules_for(reg.plan_year))
+        _finding(reg, listed, ended, on, stamp, year_rules[reg.plan_year])
         for reg in regs
     )
     return Reconciliation(on=on, findings=findings)
@@ -182,59 +186,72 @@ def _finding(
     stamp: dt.datetime,
     rules: PlanYearRules,
 ) -> Finding:
-    npn = reg.npn.value if reg.npn is not None else None
-    base = Finding(
-        agent_id=reg.agent_id,
-        plan_year=reg.plan_year,
-        npn=npn,
-        state=reg.state,
-        outcome=Outcome.NOT_APPLICABLE,
-    )
+    # Runs once per registration: each branch builds its Finding in one call,
+    # as attrs.evolve of a base costs a second construction and a pass over
+    # the fields.
+    number = reg.npn
+    npn = number.value if number is not None else None
+    state = reg.state
     if npn is None or not reg.is_agent:
-        return attrs.evolve(
-            base, outcome=Outcome.NOT_APPLICABLE, detail="no NPN to look up"
+        return Finding(
+            agent_id=reg.agent_id,
+            plan_year=reg.plan_year,
+            npn=npn,
+            state=state,
+            outcome=Outcome.NOT_APPLICABLE,
+            detail="no NPN to look up",
         )
     key = (npn, reg.plan_year)
-    trow = ended.get(key)
+    trow = ended.get(key) if ended else None
     if trow is not None:
+        base = Finding(
+            agent_id=reg.agent_id,
+            plan_year=reg.plan_year,
+            npn=npn,
+            state=state,
+            outcome=Outcome.NOT_APPLICABLE,
+        )
         return _terminated(reg, trow, stamp, base)
     row = listed.get(key)
     if row is None:
-        return _unlisted(reg, on, rules, base)
-    if reg.state in _BEFORE_AGREEMENTS:
-        return attrs.evolve(
-            base,
+        return _unlisted(reg, npn, state, on, rules)
+    if state in _BEFORE_AGREEMENTS:
+        return Finding(
+            agent_id=reg.agent_id,
+            plan_year=reg.plan_year,
+            npn=npn,
+            state=state,
             outcome=Outcome.DISCREPANCY,
             line=row.line,
             detail=f"listed on the RCL (line {row.line}) but we never saw the agreements",
             individual_completion=row.individual_completion,
             shop_completion=row.shop_completion,
         )
-    valid = row.npn_valid is NpnValidity.VALID
+    flag = row.npn_valid
+    valid = flag is NpnValidity.VALID
     event: ev.Event | None = None
     current = reg.rcl
     shown = current is not None and (
         current.npn_valid,
         current.individual_completion,
         current.shop_completion,
-    ) == (row.npn_valid, row.individual_completion, row.shop_completion)
-    if (
-        reg.state in _LISTABLE
-        and not shown
-        and row.npn_valid is not NpnValidity.NOT_APPLICABLE
-    ):
+    ) == (flag, row.individual_completion, row.shop_completion)
+    if state in _LISTABLE and not shown and flag is not NpnValidity.NOT_APPLICABLE:
         event = ev.ObserveRclListing(
             event_id=(
-                f"rcl:{reg.plan_year}:{npn}:{row.npn_valid.value}:"
+                f"rcl:{reg.plan_year}:{npn}:{flag.value}:"
                 f"{row.individual_completion}:{row.shop_completion}"
             ),
             at=stamp,
-            npn_valid=row.npn_valid,
+            npn_valid=flag,
             individual_completion=row.individual_completion,
             shop_completion=row.shop_completion,
         )
-    return attrs.evolve(
-        base,
+    return Finding(
+        agent_id=reg.agent_id,
+        plan_year=reg.plan_year,
+        npn=npn,
+        state=state,
         outcome=Outcome.CERTIFIED if valid else Outcome.FLAGGED,
         individual_completion=row.individual_completion,
         shop_completion=row.shop_completion,
@@ -242,7 +259,7 @@ def _finding(
         shop_certified=valid and row.shop_completion is not None,
         event=event,
         line=row.line,
-        detail="" if valid else f"NPN Valid is {row.npn_valid.value!r} on the RCL",
+        detail="" if valid else f"NPN Valid is {flag.value!r} on the RCL",
     )
 
 
@@ -273,32 +290,69 @@ def _terminated(
 
 
 def _unlisted(
-    reg: Registration, on: dt.date, rules: PlanYearRules, base: Finding
+    reg: Registration, npn: str, state: State, on: dt.date, rules: PlanYearRules
 ) -> Finding:
-    if reg.state in _BEFORE_AGREEMENTS:
-        return attrs.evolve(base, outcome=Outcome.IN_PROGRESS)
-    if reg.state is State.TERMINATED:
-        return attrs.evolve(base, outcome=Outcome.TERMINATED)
-    due_dates = deadlines(reg, rules)
-    due = due_dates.rcl if due_dates is not None else None
-    if (
-        reg.state in (State.REGISTERED, State.ESCALATED)
-        and due is not None
-        and on > due
-    ):
-        late = [o for o in overdue([reg], on=on) if o.kind is Confirmation.RCL]
-        return attrs.evolve(
-            base,
-            outcome=Outcome.OVERDUE,
-            due=due,
-            escalation=late[0].escalation if late else None,
-            detail="escalated to the help desk" if reg.state is State.ESCALATED else "",
+    if state in _BEFORE_AGREEMENTS:
+        outcome = Outcome.IN_PROGRESS
+    elif state is State.TERMINATED:
+        outcome = Outcome.TERMINATED
+    elif state in _WAITING:
+        return _waiting(reg, npn, state, on, rules)
+    else:
+        # Certified or flagged earlier, and not on this file: say so, change nothing.
+        return Finding(
+            agent_id=reg.agent_id,
+            plan_year=reg.plan_year,
+            npn=npn,
+            state=state,
+            outcome=Outcome.CERTIFIED if state is State.CERTIFIED else Outcome.FLAGGED,
+            detail="not on this RCL file; keeping the earlier listing",
         )
-    if reg.state in (State.REGISTERED, State.ESCALATED):
-        return attrs.evolve(base, outcome=Outcome.WAITING, due=due)
-    # Certified or flagged earlier, and not on this file: say so, change nothing.
-    return attrs.evolve(
-        base,
-        outcome=Outcome.CERTIFIED if reg.state is State.CERTIFIED else Outcome.FLAGGED,
-        detail="not on this RCL file; keeping the earlier listing",
+    return Finding(
+        agent_id=reg.agent_id,
+        plan_year=reg.plan_year,
+        npn=npn,
+        state=state,
+        outcome=outcome,
+    )
+
+
+def _waiting(
+    reg: Registration, npn: str, state: State, on: dt.date, rules: PlanYearRules
+) -> Finding:
+    # The RCL deadline of regflow.deadlines() and the escalation of
+    # regflow.overdue(), without the Tracker's and Find Local Help's, which
+    # reconcile does not report.
+    registered = reg.registered_at
+    if registered is None:  # pragma: no cover - registered implies agreements
+        return Finding(
+            agent_id=reg.agent_id,
+            plan_year=reg.plan_year,
+            npn=npn,
+            state=state,
+            outcome=Outcome.WAITING,
+        )
+    registered_on = cms_date(registered)
+    due = add_business_days(registered_on, rules.rcl_days)
+    if on <= due:
+        return Finding(
+            agent_id=reg.agent_id,
+            plan_year=reg.plan_year,
+            npn=npn,
+            state=state,
+            outcome=Outcome.WAITING,
+            due=due,
+        )
+    escalation = None
+    if not any(c.kind is Confirmation.RCL for c in reg.confirmations):
+        escalation = rcl_escalation(reg, rules, registered_on, due)
+    return Finding(
+        agent_id=reg.agent_id,
+        plan_year=reg.plan_year,
+        npn=npn,
+        state=state,
+        outcome=Outcome.OVERDUE,
+        due=due,
+        escalation=escalation,
+        detail="escalated to the help desk" if state is State.ESCALATED else "",
     )
