@@ -35,15 +35,24 @@ layout adds the step from the old version here, so stored snapshots keep loading
 """
 
 
+_ZONES: dict[dt.timedelta, dt.timezone] = {}
+
+
 def _structure_datetime(value: Any, _: type) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value
     if not isinstance(value, str):
         raise TypeError(f"expected an ISO 8601 string, got {value!r}")
     parsed = dt.datetime.fromisoformat(value)
-    if parsed.utcoffset() is None:
+    offset = parsed.utcoffset()
+    if offset is None:
         raise ValueError(f"timestamp {value!r} has no UTC offset")
-    return parsed
+    # fromisoformat gives every timestamp its own timezone object; a loaded
+    # snapshot holds dozens of them, so share one per offset.
+    zone = _ZONES.get(offset)
+    if zone is None:
+        zone = _ZONES.setdefault(offset, dt.timezone(offset))
+    return parsed.replace(tzinfo=zone)
 
 
 def _structure_date(value: Any, _: type) -> dt.date:
