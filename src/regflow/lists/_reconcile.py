@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Iterable
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
@@ -178,6 +178,12 @@ def reconcile(
     return Reconciliation(on=on, findings=findings)
 
 
+def _found(reg: Registration, npn: str | None, state: State, **fields: Any) -> Finding:
+    return Finding(
+        agent_id=reg.agent_id, plan_year=reg.plan_year, npn=npn, state=state, **fields
+    )
+
+
 def _finding(
     reg: Registration,
     listed: dict[tuple[str, int], RclRow],
@@ -193,22 +199,20 @@ def _finding(
     npn = number.value if number is not None else None
     state = reg.state
     if npn is None or not reg.is_agent:
-        return Finding(
-            agent_id=reg.agent_id,
-            plan_year=reg.plan_year,
-            npn=npn,
-            state=state,
+        return _found(
+            reg,
+            npn,
+            state,
             outcome=Outcome.NOT_APPLICABLE,
             detail="no NPN to look up",
         )
     key = (npn, reg.plan_year)
     trow = ended.get(key) if ended else None
     if trow is not None:
-        base = Finding(
-            agent_id=reg.agent_id,
-            plan_year=reg.plan_year,
-            npn=npn,
-            state=state,
+        base = _found(
+            reg,
+            npn,
+            state,
             outcome=Outcome.NOT_APPLICABLE,
         )
         return _terminated(reg, trow, stamp, base)
@@ -216,11 +220,10 @@ def _finding(
     if row is None:
         return _unlisted(reg, npn, state, on, rules)
     if state in _BEFORE_AGREEMENTS:
-        return Finding(
-            agent_id=reg.agent_id,
-            plan_year=reg.plan_year,
-            npn=npn,
-            state=state,
+        return _found(
+            reg,
+            npn,
+            state,
             outcome=Outcome.DISCREPANCY,
             line=row.line,
             detail=f"listed on the RCL (line {row.line}) but we never saw the agreements",
@@ -247,11 +250,10 @@ def _finding(
             individual_completion=row.individual_completion,
             shop_completion=row.shop_completion,
         )
-    return Finding(
-        agent_id=reg.agent_id,
-        plan_year=reg.plan_year,
-        npn=npn,
-        state=state,
+    return _found(
+        reg,
+        npn,
+        state,
         outcome=Outcome.CERTIFIED if valid else Outcome.FLAGGED,
         individual_completion=row.individual_completion,
         shop_completion=row.shop_completion,
@@ -300,19 +302,17 @@ def _unlisted(
         return _waiting(reg, npn, state, on, rules)
     else:
         # Certified or flagged earlier, and not on this file: say so, change nothing.
-        return Finding(
-            agent_id=reg.agent_id,
-            plan_year=reg.plan_year,
-            npn=npn,
-            state=state,
+        return _found(
+            reg,
+            npn,
+            state,
             outcome=Outcome.CERTIFIED if state is State.CERTIFIED else Outcome.FLAGGED,
             detail="not on this RCL file; keeping the earlier listing",
         )
-    return Finding(
-        agent_id=reg.agent_id,
-        plan_year=reg.plan_year,
-        npn=npn,
-        state=state,
+    return _found(
+        reg,
+        npn,
+        state,
         outcome=outcome,
     )
 
@@ -325,32 +325,29 @@ def _waiting(
     # reconcile does not report.
     registered = reg.registered_at
     if registered is None:  # pragma: no cover - registered implies agreements
-        return Finding(
-            agent_id=reg.agent_id,
-            plan_year=reg.plan_year,
-            npn=npn,
-            state=state,
+        return _found(
+            reg,
+            npn,
+            state,
             outcome=Outcome.WAITING,
         )
     registered_on = cms_date(registered)
     due = add_business_days(registered_on, rules.rcl_days)
     if on <= due:
-        return Finding(
-            agent_id=reg.agent_id,
-            plan_year=reg.plan_year,
-            npn=npn,
-            state=state,
+        return _found(
+            reg,
+            npn,
+            state,
             outcome=Outcome.WAITING,
             due=due,
         )
     escalation = None
     if not any(c.kind is Confirmation.RCL for c in reg.confirmations):
         escalation = rcl_escalation(reg, rules, registered_on, due)
-    return Finding(
-        agent_id=reg.agent_id,
-        plan_year=reg.plan_year,
-        npn=npn,
-        state=state,
+    return _found(
+        reg,
+        npn,
+        state,
         outcome=Outcome.OVERDUE,
         due=due,
         escalation=escalation,
