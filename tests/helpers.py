@@ -25,6 +25,11 @@ def at(day: int, hour: int = 9, minute: int = 0) -> dt.datetime:
     return dt.datetime(2023, 10, day, hour, minute, tzinfo=ET)
 
 
+def on(flow: regflow.Workflow, day: int, hour: int = 9) -> dt.datetime:
+    """:func:`at` moved to the year before *flow*'s plan year, inside its window."""
+    return at(day, hour).replace(year=flow.rules.plan_year - 1)
+
+
 def eid() -> str:
     """A fresh event id, as a portal would issue."""
     return f"evt-{next(_ids)}"
@@ -63,7 +68,7 @@ def start(
     return flow.start(
         ev.StartRegistration(
             event_id=eid(),
-            at=at(day),
+            at=on(flow, day),
             agent_id=agent_id,
             portal_account_id=f"portal-{agent_id}",
             plan_year=flow.rules.plan_year,
@@ -104,9 +109,9 @@ def in_training(
         reg,
         [
             ev.SaveProfile(
-                event_id=eid(), at=at(day), profile=profile or agent_profile()
+                event_id=eid(), at=on(flow, day), profile=profile or agent_profile()
             ),
-            ev.CompleteProfile(event_id=eid(), at=at(day)),
+            ev.CompleteProfile(event_id=eid(), at=on(flow, day)),
         ],
     )
 
@@ -120,7 +125,7 @@ def finish_training(
         flow,
         reg,
         [
-            ev.CompleteMlmsTraining(event_id=eid(), at=at(day), curriculum=c)
+            ev.CompleteMlmsTraining(event_id=eid(), at=on(flow, day), curriculum=c)
             for c in todo
         ],
     )
@@ -139,7 +144,7 @@ def accept_all(
         flow,
         reg,
         [
-            ev.AcceptAgreement(event_id=eid(), at=at(day, hour), agreement=a)
+            ev.AcceptAgreement(event_id=eid(), at=on(flow, day, hour), agreement=a)
             for a in todo
         ],
     )

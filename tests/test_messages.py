@@ -17,6 +17,21 @@ SAMPLE_PARAMS: dict[str, dict[str, str | int | tuple[str, ...]]] = {
     "state.not_allowed": {"event": "accept_agreement", "state": "training"},
     "start.plan_year_mismatch": {"expected": 2024, "plan_year": 2025},
     "start.prior_year_not_before": {"prior_year": 2024, "plan_year": 2024},
+    "time.outside_plan_year": {
+        "plan_year": 2024,
+        "at": "1990-01-01T00:00:00+00:00",
+        "opens": "2023-01-01",
+        "closes": "2024-12-31",
+    },
+    "time.before_start": {
+        "at": "2023-10-01T09:00:00-04:00",
+        "started": "2023-10-02T09:00:00-04:00",
+    },
+    "S13.launch_expiry_too_far": {"days": 30, "expires_at": "2100-01-01T00:00:00Z"},
+    "S13.completed_before_launch": {
+        "at": "2023-10-03T08:55:00-04:00",
+        "issued_at": "2023-10-03T09:00:00-04:00",
+    },
     "S9.npn_reused": {"npn": "19876543", "field": "business_npn"},
     "S1.not_returning": {"previous_year": 2023},
     "S12.curriculum_not_offered": {"curriculum": "shop", "plan_year": 2024},

@@ -853,7 +853,123 @@ def test_not_an_agent_broker_through_a_vendor_ends_in_training_complete():
 
 # -- the meta-test ---------------------------------------------------------------
 
-_CODE = re.compile(r"^(S\d+\.|start\.|state\.not_allowed$)")
+# -- times (every event) ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        dt.datetime(1990, 6, 1, tzinfo=UTC),
+        dt.datetime(2099, 6, 1, tzinfo=UTC),
+        dt.datetime(2022, 12, 31, 23, 59, tzinfo=regflow._calendar.CMS_TIME),
+        dt.datetime(2025, 1, 1, 0, 0, tzinfo=regflow._calendar.CMS_TIME),
+        dt.datetime(1, 1, 1, tzinfo=UTC),
+        dt.datetime(9999, 12, 31, 23, tzinfo=UTC),
+    ],
+)
+def test_time_outside_plan_year_refuses_events_far_from_the_plan_year(when):
+    """An event dated outside Jan 1 of the year before to Dec 31 of the plan year
+    is refused for that alone, even near the ends of Python's calendar."""
+    reg = registered(FLOW)
+    for event in (
+        ev.ContactHelpDesk(event_id=eid(), at=when),
+        ev.ObserveRclListing(event_id=eid(), at=when, npn_valid=NpnValidity.VALID),
+        ev.ConfirmTracker(event_id=eid(), at=when),
+    ):
+        assert refused(reg, event) == (
+            Refusal(
+                "time.outside_plan_year",
+                {
+                    "plan_year": 2024,
+                    "at": when.isoformat(),
+                    "opens": "2023-01-01",
+                    "closes": "2024-12-31",
+                },
+            ),
+        )
+    assert FLOW.available(reg, at=when) == ()
+
+
+def test_time_outside_plan_year_refuses_a_start_from_another_decade():
+    """A registration cannot start decades away from its plan year."""
+    event = ev.StartRegistration(
+        event_id=eid(),
+        at=dt.datetime(1990, 1, 1, tzinfo=UTC),
+        agent_id="a",
+        portal_account_id="p",
+        plan_year=2024,
+    )
+    with pytest.raises(regflow.StepRefused) as caught:
+        FLOW.start(event)
+    assert [r.code for r in caught.value.refusals] == ["time.outside_plan_year"]
+
+
+def test_time_outside_plan_year_window_edges_are_inside():
+    """The first and last instant of the window (CMS time) are accepted."""
+    rules = FLOW.rules
+    first = dt.datetime(2023, 1, 1, tzinfo=regflow._calendar.CMS_TIME)
+    last = dt.datetime(2024, 12, 31, 23, 59, 59, tzinfo=regflow._calendar.CMS_TIME)
+    assert rules.in_window(first) and rules.in_window(last)
+    assert not rules.in_window(first - dt.timedelta(microseconds=1))
+    assert not rules.in_window(last + dt.timedelta(seconds=1))
+
+
+def test_time_outside_plan_year_window_is_rules_data():
+    """A plan year's window can be set in its rules, without code."""
+    rules = attrs.evolve(FLOW.rules, events_until=dt.date(2023, 10, 2))
+    flow = regflow.Workflow(rules)
+    reg = returning_agent(flow)  # started on October 2
+    event = ev.CompleteProfile(event_id=eid(), at=at(3))
+    assert codes(flow.check(reg, event)) == ("time.outside_plan_year",)
+    with pytest.raises(regflow.RulesError, match="before 'events_from'"):
+        attrs.evolve(FLOW.rules, events_until=dt.date(2022, 1, 1))
+
+
+def test_time_before_start_refuses_an_event_before_the_registration_began():
+    """An event dated before the registration's start is refused, with both times."""
+    reg = returning_agent(FLOW, day=4)
+    when = at(3)
+    event = ev.SaveProfile(event_id=eid(), at=when, profile=agent_profile())
+    assert refused(reg, event) == (
+        Refusal(
+            "time.before_start",
+            {"at": when.isoformat(), "started": at(4).isoformat()},
+        ),
+    )
+    assert FLOW.check(reg, attrs.evolve(event, at=at(4))).allowed
+
+
+def test_S13_launch_expiry_too_far_bounds_a_launch_lifetime():
+    """A launch valid for more than the rules' lifetime (30 days) is refused."""
+    reg = in_training(FLOW, returning_agent(FLOW))
+    when = at(3, 9)
+    for expires in (when + dt.timedelta(days=30, seconds=1), when.replace(year=2100)):
+        assert refused(reg, launch(when=when, expires_at=expires)) == (
+            Refusal(
+                "S13.launch_expiry_too_far",
+                {"days": 30, "expires_at": expires.isoformat()},
+            ),
+        )
+    assert FLOW.check(
+        reg, launch(when=when, expires_at=when + dt.timedelta(30))
+    ).allowed
+
+
+def test_S13_completed_before_launch_refuses_a_completion_dated_earlier():
+    """A vendor completion dated before the portal issued its launch is refused."""
+    reg = vendor_training()
+    assert reg.launch is not None
+    issued = reg.launch.issued_at
+    early = issued - dt.timedelta(minutes=5)
+    assert refused(reg, vendor_done(reg, when=early)) == (
+        Refusal(
+            "S13.completed_before_launch",
+            {"at": early.isoformat(), "issued_at": issued.isoformat()},
+        ),
+    )
+
+
+_CODE = re.compile(r"^(S\d+\.|start\.|time\.|state\.not_allowed$)")
 
 
 def refusal_codes() -> list[str]:

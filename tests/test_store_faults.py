@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
 
 import regflow
 from regflow import CorruptRecord, InvalidValue, StoreError
+from regflow import events as ev
 from regflow.store import Repository
 from store_fixtures import (  # noqa: F401 - backend_fixture is a fixture
     TESTS,
@@ -276,3 +279,45 @@ def test_closed_store_says_so(backend: Backend) -> None:
     store.close()
     with pytest.raises(StoreError, match="closed"):
         store.load("anyone", YEAR)
+
+
+ODD_TIMES = (
+    dt.datetime(2023, 11, 5, 1, 30, tzinfo=ZoneInfo("America/New_York")),
+    dt.datetime(2023, 11, 5, 1, 30, fold=1, tzinfo=ZoneInfo("America/New_York")),
+    dt.datetime(2023, 3, 12, 2, 30, tzinfo=ZoneInfo("America/New_York")),
+    dt.datetime(2023, 10, 2, 9, tzinfo=dt.timezone(dt.timedelta(seconds=-17762))),
+    dt.datetime(
+        2023, 10, 2, 9, tzinfo=dt.timezone(dt.timedelta(hours=5, microseconds=3))
+    ),
+)
+
+
+def test_times_in_any_offset_round_trip_through_both_databases(
+    backend: Backend,
+) -> None:
+    """Fold, gap and seconds-offset times are stored and read back equal, on both."""
+    started = dt.datetime(2023, 3, 1, tzinfo=dt.UTC)
+    with backend.repository() as repo:
+        reg = repo.start(
+            ev.StartRegistration(
+                event_id="s",
+                at=started,
+                agent_id="odd-times",
+                portal_account_id="p",
+                plan_year=2024,
+            )
+        )
+        for number, when in enumerate(ODD_TIMES):
+            profile = regflow.Profile(find_local_help=number % 2 == 0)
+            reg = repo.apply(
+                "odd-times",
+                2024,
+                ev.SaveProfile(event_id=f"p{number}", at=when, profile=profile),
+            )
+    with backend.repository() as fresh:
+        back = fresh.load("odd-times", 2024)
+        assert back == reg
+        assert [r.event.at.utcoffset() for r in back.history[1:]] == [
+            t.utcoffset() for t in ODD_TIMES
+        ]
+        assert fresh.verify() == ()

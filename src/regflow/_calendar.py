@@ -12,10 +12,14 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from ._errors import InvalidValue
+
 __all__ = [
+    "CALENDAR_RANGE",
     "CMS_TIME",
     "add_business_days",
     "business_days_between",
+    "check_day",
     "cms_date",
     "is_business_day",
 ]
@@ -23,7 +27,31 @@ __all__ = [
 CMS_TIME: Final = ZoneInfo("America/New_York")
 """The zone business days are counted in: CMS's, in Baltimore."""
 
+CALENDAR_RANGE: Final = (dt.date(1970, 1, 1), dt.date(2199, 12, 31))
+"""The days regflow counts business days on. Plan years run from 2014 to
+2100; a day far outside that is a mistake, refused with a clear error rather
+than left to overflow Python's date arithmetic."""
+
 _ONE_DAY = dt.timedelta(days=1)
+
+
+def check_day(day: object, name: str = "day") -> dt.date:
+    """Return *day* if it is a date in :data:`CALENDAR_RANGE`.
+
+    Raises:
+        InvalidValue: it is not a date (a datetime is not one), or outside the range.
+    """
+    if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
+        raise InvalidValue(
+            f"{name!r} must be a date, e.g. date(2023, 10, 20) (got {day!r})"
+        )
+    first, last = CALENDAR_RANGE
+    if not first <= day <= last:
+        raise InvalidValue(
+            f"{name!r} is {day.isoformat()}, outside the days regflow counts "
+            f"business days on ({first.isoformat()} to {last.isoformat()})"
+        )
+    return day
 
 
 @lru_cache(maxsize=64)
@@ -41,12 +69,31 @@ def cms_date(moment: dt.datetime) -> dt.date:
 
     One instant written with different offsets must give one answer, so
     deadlines never take ``.date()`` of a time in whatever offset it came with.
+
+    Raises:
+        InvalidValue: *moment* is too near the ends of Python's calendar to
+            convert (e.g. year 1 or 9999).
     """
-    return moment.astimezone(CMS_TIME).date()
+    try:
+        return moment.astimezone(CMS_TIME).date()
+    except OverflowError:
+        raise InvalidValue(
+            f"{moment.isoformat()} is too near the ends of the calendar to convert "
+            "to CMS time"
+        ) from None
 
 
 def is_business_day(day: dt.date) -> bool:
-    """Return whether *day* is a weekday that is not a US federal holiday."""
+    """Return whether *day* is a weekday that is not a US federal holiday.
+
+    Raises:
+        InvalidValue: *day* is outside :data:`CALENDAR_RANGE`.
+    """
+    check_day(day)
+    return _is_business_day(day)
+
+
+def _is_business_day(day: dt.date) -> bool:
     return day.weekday() < 5 and day not in _federal_holidays(day.year)
 
 
@@ -58,23 +105,33 @@ def add_business_days(start: dt.date, days: int) -> dt.date:
     Tuesday, or Wednesday when that Monday is a federal holiday. Cached: a
     reconciliation asks the same few (day, window) pairs for thousands of agents.
     """
-    if days < 0:
-        raise ValueError(f"'days' must be zero or more (got {days})")
+    if isinstance(days, bool) or not isinstance(days, int) or days < 0:
+        raise InvalidValue(f"'days' must be an int, zero or more (got {days!r})")
+    check_day(start, "start")
+    last = CALENDAR_RANGE[1]
     current = start
     remaining = days
     while remaining:
+        if current >= last:
+            check_day(current + _ONE_DAY, "the deadline")  # raises
         current += _ONE_DAY
-        if is_business_day(current):
+        if _is_business_day(current):
             remaining -= 1
     return current
 
 
 def business_days_between(start: dt.date, end: dt.date) -> int:
-    """Return how many business days lie after *start*, up to and including *end*."""
+    """Return how many business days lie after *start*, up to and including *end*.
+
+    Raises:
+        InvalidValue: either day is outside :data:`CALENDAR_RANGE`.
+    """
+    check_day(start, "start")
+    check_day(end, "end")
     count = 0
     current = start
     while current < end:
         current += _ONE_DAY
-        if is_business_day(current):
+        if _is_business_day(current):
             count += 1
     return count

@@ -15,7 +15,7 @@ from typing import Final
 
 import attrs
 
-from ._calendar import add_business_days, business_days_between, cms_date
+from ._calendar import add_business_days, business_days_between, check_day, cms_date
 from ._messages import render
 from ._records import Confirmation
 from ._registration import Registration, State
@@ -52,7 +52,12 @@ class Deadlines:
 
 
 def deadlines(reg: Registration, rules: PlanYearRules) -> Deadlines | None:
-    """Return *reg*'s deadlines, or ``None`` before every agreement is accepted."""
+    """Return *reg*'s deadlines, or ``None`` before every agreement is accepted.
+
+    Raises:
+        InvalidValue: the agreements are dated where regflow counts no
+            business days (a snapshot rebuilt from a forged history).
+    """
     if reg.registered_at is None:
         return None
     start = cms_date(reg.registered_at)
@@ -152,8 +157,11 @@ def overdue(
 
     Only registrations waiting for the lists (``registered`` or ``escalated``)
     can be late; a certified, flagged or terminated one has been listed.
+
+    Raises:
+        InvalidValue: *on* is not a date regflow counts business days on.
     """
-    return list(_overdue(registrations, on, rules))
+    return list(_overdue(registrations, check_day(on, "on"), rules))
 
 
 def _overdue(

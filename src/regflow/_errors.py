@@ -5,6 +5,7 @@ The tree::
     RegflowError
     ├── StepRefused                 an event's guards failed; carries the refusals
     ├── InvalidValue (ValueError)   a value regflow was handed is malformed
+    │   ├── InvalidField            a field of the wrong type, named
     │   ├── InvalidNPN
     │   └── NaiveDatetime
     ├── RulesError (LookupError)    no rules for a plan year, or unknown names in them
@@ -39,6 +40,7 @@ __all__ = [
     "DefinitionError",
     "DuplicateAccount",
     "IdempotencyConflict",
+    "InvalidField",
     "InvalidNPN",
     "InvalidValue",
     "ListFormatError",
@@ -83,6 +85,31 @@ class StepRefused(RegflowError):
 
 class InvalidValue(RegflowError, ValueError):
     """A value handed to regflow is malformed; the message names it and the fix."""
+
+
+class InvalidField(InvalidValue, TypeError):
+    """A field given a value of the wrong type, e.g. ``Terminate(reason="4")``.
+
+    It is also a :class:`TypeError`, which is what it is.
+
+    Attributes:
+        owner: the class whose field it is, e.g. ``"Terminate"``.
+        field: the field's name.
+        expected: the type it takes, in words.
+        value: what was given.
+    """
+
+    def __init__(self, owner: str, field: str, expected: str, value: object):
+        self.owner = owner
+        self.field = field
+        self.expected = expected
+        self.value = value
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        super().__init__(
+            f"{owner}.{field} must be {expected} (got {type(value).__name__} {shown})"
+        )
 
 
 class InvalidNPN(InvalidValue):

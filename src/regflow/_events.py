@@ -12,6 +12,7 @@ from typing import ClassVar
 
 import attrs
 
+from ._checks import check_fields, fixed_offset
 from ._errors import InvalidValue, NaiveDatetime
 from ._records import (
     Agreement,
@@ -54,19 +55,30 @@ def _aware(
         raise NaiveDatetime(attribute.name, value)
 
 
-def _event_id(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+def _nonblank(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or not value.strip():
-        raise InvalidValue(f"'event_id' must be a non-empty string (got {value!r})")
+        raise InvalidValue(
+            f"{attribute.name!r} must be a non-empty string (got {value!r})"
+        )
 
 
 @attrs.frozen(kw_only=True, slots=True)
 class Event:
-    """The base of every event. Subclasses name their machine trigger in ``kind``."""
+    """The base of every event. Subclasses name their machine trigger in ``kind``.
+
+    Every field is checked against its annotation when the event is built:
+    a wrong type raises :class:`~regflow.InvalidField` naming it. Times keep
+    their instant and UTC offset (see ``fixed_offset``), so that an event
+    reads back from JSON or a database equal to itself, DST folds included.
+    """
 
     kind: ClassVar[str] = ""
 
-    event_id: str = attrs.field(validator=_event_id)
-    at: dt.datetime = attrs.field(validator=_aware)
+    event_id: str = attrs.field(validator=_nonblank)
+    at: dt.datetime = attrs.field(converter=fixed_offset, validator=_aware)
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -80,8 +92,8 @@ class StartRegistration(Event):
 
     kind: ClassVar[str] = "start"
 
-    agent_id: str = attrs.field(validator=attrs.validators.min_len(1))
-    portal_account_id: str = attrs.field(validator=attrs.validators.min_len(1))
+    agent_id: str = attrs.field(validator=_nonblank)
+    portal_account_id: str = attrs.field(validator=_nonblank)
     plan_year: int
     prior_year: int | None = None
 
@@ -129,10 +141,10 @@ class LaunchVendorTraining(Event):
 
     kind: ClassVar[str] = "launch_vendor_training"
 
-    vendor: str = attrs.field(validator=attrs.validators.min_len(1))
-    launch_id: str = attrs.field(validator=attrs.validators.min_len(1))
+    vendor: str = attrs.field(validator=_nonblank)
+    launch_id: str = attrs.field(validator=_nonblank)
     curriculum: Curriculum
-    expires_at: dt.datetime = attrs.field(validator=_aware)
+    expires_at: dt.datetime = attrs.field(converter=fixed_offset, validator=_aware)
 
 
 @attrs.frozen(kw_only=True, slots=True)

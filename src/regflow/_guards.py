@@ -20,7 +20,14 @@ from ._records import Curriculum, NpnValidity, Profile, Role
 from ._registration import Registration, State
 from ._rules import PlanYearRules
 
-__all__ = ["GUARDS", "Guard", "missing_agreements", "missing_curricula"]
+__all__ = [
+    "GUARDS",
+    "Guard",
+    "in_plan_year",
+    "missing_agreements",
+    "missing_curricula",
+    "not_before_start",
+]
 
 Refusals = tuple[Refusal, ...]
 GuardFunc = Callable[[Registration, Any, PlanYearRules], Refusals]
@@ -53,6 +60,38 @@ def missing_agreements(reg: Registration, rules: PlanYearRules) -> tuple[str, ..
     return tuple(
         a.value for a in rules.required_agreements(reg.profile) if a not in accepted
     )
+
+
+# -- Every event: its time --------------------------------------------------
+
+
+def in_plan_year(
+    reg: Registration | None, event: ev.Event, rules: PlanYearRules
+) -> Refusals:
+    """An event is dated inside its plan year's window (rules as data)."""
+    if rules.in_window(event.at):
+        return OK
+    return _refuse(
+        "time.outside_plan_year",
+        plan_year=rules.plan_year,
+        at=event.at.isoformat(),
+        opens=rules.events_from.isoformat(),
+        closes=rules.events_until.isoformat(),
+    )
+
+
+def not_before_start(
+    reg: Registration | None, event: ev.Event, rules: PlanYearRules
+) -> Refusals:
+    """Nothing happens to a registration before it started."""
+    if reg is None:
+        return OK
+    started = reg.history[0].event.at
+    if event.at < started:
+        return _refuse(
+            "time.before_start", at=event.at.isoformat(), started=started.isoformat()
+        )
+    return OK
 
 
 # -- Starting (S1, S2) ---------------------------------------------------------
@@ -206,6 +245,12 @@ def launch_expires_later(
             at=event.at.isoformat(),
             expires_at=event.expires_at.isoformat(),
         )
+    if event.expires_at - event.at > rules.launch_lifetime:
+        return _refuse(
+            "S13.launch_expiry_too_far",
+            days=rules.launch_lifetime.days,
+            expires_at=event.expires_at.isoformat(),
+        )
     return OK
 
 
@@ -229,6 +274,12 @@ def launch_presented(
             )
     if launch.used:
         found += _refuse("S13.launch_used", launch_id=launch.launch_id)
+    if event.at < launch.issued_at:
+        found += _refuse(
+            "S13.completed_before_launch",
+            at=event.at.isoformat(),
+            issued_at=launch.issued_at.isoformat(),
+        )
     if event.at > launch.expires_at:
         found += _refuse("S13.launch_expired", expires_at=launch.expires_at.isoformat())
     return found

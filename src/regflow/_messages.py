@@ -40,6 +40,13 @@ EN: Final[dict[str, str]] = {
         "The last completed plan year ({prior_year}) must come before plan year "
         "{plan_year}."
     ),
+    "time.outside_plan_year": (
+        "Plan year {plan_year} takes events dated from {opens} to {closes}; this "
+        "one is dated {at}."
+    ),
+    "time.before_start": (
+        "This event is dated {at}, before the registration started ({started})."
+    ),
     "S7.profile_not_saved": "Select Save/Update on the MLMS profile before Next.",
     "S5.role_required": (
         "Choose a role: Marketplace Agent Broker or Not an Agent Broker."
@@ -78,6 +85,14 @@ EN: Final[dict[str, str]] = {
     "S13.launch_expiry_invalid": (
         "A vendor launch must expire after it is issued (issued {at}, expires "
         "{expires_at})."
+    ),
+    "S13.launch_expiry_too_far": (
+        "A vendor launch may stay valid for at most {days} days; this one expires "
+        "at {expires_at}."
+    ),
+    "S13.completed_before_launch": (
+        "The vendor completion is dated {at}, before the portal issued the launch "
+        "({issued_at})."
     ),
     "S13.no_launch": (
         "Vendor training is reached only through the CMS Enterprise Portal's "
@@ -190,6 +205,13 @@ ES: Final[dict[str, str]] = {
         "El último año del plan completado ({prior_year}) debe ser anterior al año "
         "del plan {plan_year}."
     ),
+    "time.outside_plan_year": (
+        "El año del plan {plan_year} acepta eventos con fecha del {opens} al "
+        "{closes}; este tiene fecha {at}."
+    ),
+    "time.before_start": (
+        "Este evento tiene fecha {at}, anterior al inicio del registro ({started})."
+    ),
     "S7.profile_not_saved": (
         "Seleccione Save/Update (Guardar/Actualizar) en el perfil de MLMS antes de "
         "Next (Siguiente)."
@@ -232,6 +254,14 @@ ES: Final[dict[str, str]] = {
     "S13.launch_expiry_invalid": (
         "El acceso al vendedor debe vencer después de emitirse (emitido {at}, vence "
         "{expires_at})."
+    ),
+    "S13.launch_expiry_too_far": (
+        "Un acceso al vendedor puede valer como máximo {days} días; este vence el "
+        "{expires_at}."
+    ),
+    "S13.completed_before_launch": (
+        "La finalización del vendedor tiene fecha {at}, anterior al acceso emitido "
+        "por el portal ({issued_at})."
     ),
     "S13.no_launch": (
         "A la capacitación del vendedor solo se llega con el vínculo Access Training "

@@ -11,6 +11,7 @@ import enum
 
 import attrs
 
+from ._checks import check_fields
 from ._errors import InvalidValue
 from ._npn import NPN
 
@@ -81,7 +82,9 @@ class TerminationReason(enum.Enum):
     NON_COMPLIANCE = "4"
 
 
-def _nonblank(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+def _nonblank(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str):
+        return  # the field check says what type it takes
     if not value.strip():
         raise InvalidValue(f"{attribute.name!r} must not be blank (got {value!r})")
 
@@ -103,6 +106,9 @@ class ContactDetails:
     business_name: str | None = None
     zip_code: str | None = None
 
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)
+
 
 @attrs.frozen(kw_only=True, slots=True)
 class Profile:
@@ -121,6 +127,9 @@ class Profile:
     npn: NPN | None = attrs.field(default=None, converter=_optional_npn)
     business_npn: NPN | None = attrs.field(default=None, converter=_optional_npn)
     web_broker_npn: NPN | None = attrs.field(default=None, converter=_optional_npn)
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)
 
 
 @attrs.frozen(slots=True)

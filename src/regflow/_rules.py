@@ -7,10 +7,12 @@ changes something, build the year's rules with :func:`attrs.evolve`.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Final
 
 import attrs
 
+from ._calendar import CMS_TIME
 from ._errors import RulesError
 from ._records import Agreement, Curriculum, Profile, Role
 
@@ -42,6 +44,12 @@ class PlanYearRules:
         tracker_days, rcl_days, find_local_help_days: business days each
             public confirmation may take after the agreements (S19-S21).
         help_desk_email: the address for a missing RCL listing (S22).
+        events_from, events_until: the first and last day (in CMS's time
+            zone) an event of this plan year may be dated. By default from
+            January 1 of the year before the plan year, when registration for
+            it can first open, to December 31 of the plan year, after which
+            nothing about it can still happen.
+        launch_lifetime: the longest a vendor launch may stay valid (S13).
     """
 
     plan_year: int
@@ -61,6 +69,33 @@ class PlanYearRules:
     rcl_days: int = 2
     find_local_help_days: int = 3
     help_desk_email: str = HELP_DESK_EMAIL
+    events_from: dt.date = attrs.field(
+        default=attrs.Factory(lambda self: dt.date(self.plan_year - 1, 1, 1), True)
+    )
+    events_until: dt.date = attrs.field(
+        default=attrs.Factory(lambda self: dt.date(self.plan_year, 12, 31), True)
+    )
+    launch_lifetime: dt.timedelta = dt.timedelta(days=30)
+    # The window as instants, for a comparison per event without a zone lookup.
+    _opens: dt.datetime = attrs.field(init=False, repr=False, eq=False)
+    _closes: dt.datetime = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.events_until < self.events_from:
+            raise RulesError(
+                f"'events_until' ({self.events_until}) is before 'events_from' "
+                f"({self.events_from})"
+            )
+        opens = dt.datetime.combine(self.events_from, dt.time(), CMS_TIME)
+        after = dt.datetime.combine(
+            self.events_until + dt.timedelta(days=1), dt.time(), CMS_TIME
+        )
+        object.__setattr__(self, "_opens", opens.astimezone(dt.timezone.utc))
+        object.__setattr__(self, "_closes", after.astimezone(dt.timezone.utc))
+
+    def in_window(self, at: dt.datetime) -> bool:
+        """Whether an event at *at* may belong to this plan year."""
+        return self._opens <= at < self._closes
 
     @classmethod
     def for_year(cls, plan_year: int) -> PlanYearRules:

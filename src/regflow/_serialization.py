@@ -4,20 +4,29 @@ Events are tagged with their ``kind`` (``{"type": "accept_agreement", ...}``),
 times are ISO 8601 with their offset, enums are their stable values, and every
 snapshot carries ``schema_version``. Text from a newer regflow is refused; text
 from an older one is upgraded by the migrations in :data:`MIGRATIONS`.
+
+Reading is strict: a value of the wrong JSON type is refused, never coerced
+(``"false"`` is not ``True``, ``2.9`` is not ``2``, ``null`` is not
+``"None"``), an unknown key is refused, and a snapshot must be what its own
+history replays to. Every refusal is a :class:`~regflow.SerializationError`
+naming the field's path (``$.profile.contact.email``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import typing
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeVar, overload
 
+import attrs
 import cattrs
+from cattrs.cols import homogenous_tuple_structure_factory
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 from cattrs.v import format_exception
 
-from ._errors import SerializationError, UnsupportedSchemaVersion
+from ._errors import RegflowError, SerializationError, UnsupportedSchemaVersion
 from ._events import EVENT_TYPES, Event
 from ._npn import NPN
 from ._registration import SCHEMA_VERSION, Registration
@@ -55,6 +64,38 @@ def _structure_datetime(value: Any, _: type) -> dt.datetime:
     return parsed.replace(tzinfo=zone)
 
 
+def _strict(kind: type, what: str) -> Callable[[Any, type], Any]:
+    # cattrs' default for a primitive is to call it (str(None) == "None",
+    # bool("false") is True, int(2.9) == 2); regflow takes JSON as it is.
+    def structure(value: Any, _: type) -> Any:
+        if type(value) is not kind:
+            raise TypeError(f"expected {what}, got {_json_type(value)} {value!r}")
+        return value
+
+    return structure
+
+
+def _is_tuple(cls: Any) -> bool:
+    origin: object = typing.get_origin(cls)
+    return origin is tuple
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "an array"
+    if isinstance(value, Mapping):
+        return "an object"
+    return type(value).__name__
+
+
 def _structure_date(value: Any, _: type) -> dt.date:
     if not isinstance(value, str):
         raise TypeError(f"expected an ISO 8601 date string, got {value!r}")
@@ -62,7 +103,22 @@ def _structure_date(value: Any, _: type) -> dt.date:
 
 
 def _make_converter() -> cattrs.Converter:
-    conv = cattrs.Converter()
+    conv = cattrs.Converter(forbid_extra_keys=True)
+    conv.register_structure_hook(str, _strict(str, "a string"))
+    conv.register_structure_hook(int, _strict(int, "an integer"))
+    conv.register_structure_hook(bool, _strict(bool, "true or false"))
+
+    def tuple_hook(cls: Any) -> Callable[[Any, type], Any]:
+        items = homogenous_tuple_structure_factory(cls, conv)
+
+        def structure_tuple(value: Any, wanted: type) -> Any:
+            if not isinstance(value, list | tuple):
+                raise TypeError(f"expected an array, got {_json_type(value)}")
+            return items(value, wanted)
+
+        return structure_tuple
+
+    conv.register_structure_hook_factory(_is_tuple, tuple_hook)
     conv.register_unstructure_hook(dt.datetime, dt.datetime.isoformat)
     conv.register_structure_hook(dt.datetime, _structure_datetime)
     conv.register_unstructure_hook(dt.date, dt.date.isoformat)
@@ -92,7 +148,8 @@ def _make_converter() -> cattrs.Converter:
         cls, load = loaders[kind]
         if not issubclass(cls, wanted):
             raise ValueError(f"expected a {wanted.__name__}, got event type {kind!r}")
-        event: Event = load(data, cls)
+        fields = {key: value for key, value in data.items() if key != "type"}
+        event: Event = load(fields, cls)
         return event
 
     def is_event(cls: Any) -> bool:
@@ -117,28 +174,73 @@ def unstructure(value: Registration | Event) -> dict[str, Any]:
 
 
 @overload
-def structure(data: Any) -> Registration: ...
+def structure(data: Any, *, verify: bool = True) -> Registration: ...
 @overload
-def structure(data: Any, cls: type[T]) -> T: ...
-def structure(data: Any, cls: type[Any] = Registration) -> Any:
+def structure(data: Any, cls: type[T], *, verify: bool = True) -> T: ...
+def structure(data: Any, cls: type[Any] = Registration, *, verify: bool = True) -> Any:
     """Build a :class:`Registration` (or *cls*, an event type) from plain data.
+
+    Args:
+        verify: for a snapshot, check that it is what its own history replays
+            to. A store whose snapshot rows hold no history turns it off and
+            checks the log itself.
 
     Raises:
         UnsupportedSchemaVersion: a snapshot from a newer regflow.
         SerializationError: anything else wrong, with where and what.
     """
-    if isinstance(cls, type) and issubclass(cls, Registration):
+    snapshot = isinstance(cls, type) and issubclass(cls, Registration)
+    if snapshot:
         data = _upgrade(data)
     try:
-        return converter.structure(data, cls)
+        value = converter.structure(data, cls)
     except SerializationError:
         raise
+    except RecursionError:
+        raise SerializationError(
+            f"not a valid {cls.__name__}: nested too deeply"
+        ) from None
     except Exception as exc:  # cattrs groups every field's failure; say them all
         if isinstance(exc, cattrs.BaseValidationError):
             detail = "; ".join(cattrs.transform_error(exc, format_exception=_describe))
         else:
             detail = str(exc)
         raise SerializationError(f"not a valid {cls.__name__}: {detail}") from exc
+    if snapshot and verify:
+        _check_history(value)
+    return value
+
+
+def _check_history(reg: Registration) -> None:
+    """Refuse a snapshot that is not what its history replays to.
+
+    A snapshot is a cache of its log; one that disagrees with it (say,
+    ``state: certified`` over a one-event history) is corrupt, and is refused
+    rather than rebuilt so that the corruption is seen. A store rebuilds its
+    snapshots from its own log with ``Repository.rebuild()``.
+    """
+    from ._workflow import Workflow  # the workflow imports the records, not this
+
+    try:
+        replayed = Workflow.for_plan_year(reg.plan_year).replay(reg.history)
+    except RegflowError as exc:
+        raise SerializationError(
+            f"not a valid Registration: its history cannot be replayed: {exc}"
+        ) from exc
+    if replayed == reg:
+        return
+    differ = [
+        f"{field.name} is {getattr(reg, field.name)!r} but its history gives "
+        f"{getattr(replayed, field.name)!r}"
+        for field in attrs.fields(Registration)
+        if getattr(reg, field.name) != getattr(replayed, field.name)
+    ]
+    shown = "; ".join(
+        text if len(text) <= 300 else text[:297] + "..." for text in differ
+    )
+    raise SerializationError(
+        f"not a valid Registration: the snapshot disagrees with its history: {shown}"
+    )
 
 
 def _describe(exc: BaseException, wanted: type | None) -> str:
@@ -194,6 +296,8 @@ def loads(text: str | bytes, cls: type[Any] = Registration) -> Any:
     """
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise SerializationError("not JSON regflow reads: nested too deeply") from None
     except (ValueError, TypeError) as exc:
         raise SerializationError(f"not JSON: {exc}") from exc
     return structure(data, cls)

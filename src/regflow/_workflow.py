@@ -12,7 +12,7 @@ import attrs
 from . import _events as ev
 from ._effects import EFFECTS, clone
 from ._errors import DefinitionError, NaiveDatetime, ReplayError, StepRefused
-from ._guards import GUARDS
+from ._guards import GUARDS, in_plan_year, not_before_start
 from ._machine import Engine, build, machine_kwargs
 from ._messages import Refusal
 from ._records import Curriculum, NpnValidity, TerminationReason
@@ -106,6 +106,12 @@ class Workflow:
                 Refusal("state.not_allowed", {"event": kind, "state": reg.state.value}),
             )
         rules = self.rules
+        if not rules.in_window(event.at):
+            # Refused for its time alone: the other guards count business
+            # days from it, which could be anywhere in Python's calendar.
+            return found + in_plan_year(reg, event, rules)
+        if reg is not None:
+            found += not_before_start(reg, event, rules)
         for guard in GUARDS[kind]:
             refusals = guard.check(reg, event, rules)  # type: ignore[arg-type]
             if refusals:
@@ -150,6 +156,8 @@ class Workflow:
         ):
             raise NaiveDatetime("at", at)
         when = at if at is not None else reg.history[-1].event.at
+        if not self.rules.in_window(when):
+            return ()  # every event would be refused for its time
         found: list[type[ev.Event]] = []
         for kind, cls in ev.EVENT_TYPES.items():
             if kind == ev.StartRegistration.kind or not self._engine.allows(

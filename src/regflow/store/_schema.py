@@ -12,6 +12,7 @@ fields of the previous snapshot that the new one shares with it.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -230,9 +231,11 @@ def encode_events(records: Sequence[Recorded]) -> list[EventRow]:
     rows = []
     for r in records:
         data = unstructure(r.event)
-        rows.append(
-            EventRow(r.seq, r.event.event_id, r.event.kind, data["at"], _encode(data))
-        )
+        # The column holds the instant in UTC: PostgreSQL refuses offsets with
+        # seconds, which Python allows, and UTC text sorts in time order. The
+        # body keeps the offset the event was given.
+        at = r.event.at.astimezone(dt.timezone.utc).isoformat()
+        rows.append(EventRow(r.seq, r.event.event_id, r.event.kind, at, _encode(data)))
     return rows
 
 
@@ -300,8 +303,8 @@ def decode_snapshot(
     try:
         if not isinstance(data, str):
             raise TypeError(f"snapshot column holds {type(data).__name__}, not text")
-        state: Registration = structure(json.loads(data))
-    except (RegflowError, ValueError, TypeError) as exc:
+        state: Registration = structure(json.loads(data), verify=False)
+    except (RegflowError, ValueError, TypeError, RecursionError) as exc:
         raise CorruptRecord(agent_id, plan_year, f"snapshot: {_problem(exc)}") from exc
     if (state.agent_id, state.plan_year, state.version) != (
         agent_id,
@@ -359,7 +362,7 @@ def decode_event(key: RegistrationKey, seq: int, data: object) -> Recorded:
     try:
         raw = json.loads(data) if isinstance(data, str | bytes) else data
         event: Event = structure(raw, Event)
-    except (RegflowError, ValueError, TypeError) as exc:
+    except (RegflowError, ValueError, TypeError, RecursionError) as exc:
         raise CorruptRecord(
             key[0], key[1], f"event seq {seq}: {_problem(exc)}"
         ) from exc
