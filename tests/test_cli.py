@@ -11,7 +11,18 @@ from pathlib import Path
 
 import pytest
 
+import helpers
+import regflow
+from regflow import events as ev
 from regflow.cli import main
+from regflow.store import Repository, SQLiteStore
+
+FLOW = regflow.Workflow.for_plan_year(2024)
+RCL_HEADER = (
+    "NPN,Applicable Plan Year,Individual Registration Completion Date,"
+    "Individual Marketplace End Date,Shop Registration Completion Date,"
+    "Shop End Date,NPN Valid (Current Plan Year Only)\r\n"
+)
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -240,3 +251,51 @@ def test_malformed_list_exits_two_naming_the_column(
     assert code == 2
     assert "Individual Registration Completion Date" in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def registered_db(path: Path, *agents: tuple[str, str]) -> Path:
+    """A database of agents (id, NPN) registered on October 3, through the store."""
+    with Repository(SQLiteStore(str(path))) as repo:
+        for agent_id, npn in agents:
+            reg = helpers.returning_agent(FLOW, agent_id=agent_id)
+            reg = helpers.in_training(FLOW, reg, helpers.agent_profile(npn=npn))
+            reg = helpers.accept_all(FLOW, helpers.finish_training(FLOW, reg))
+            first = reg.history[0].event
+            assert isinstance(first, ev.StartRegistration)
+            repo.start(first)
+            for recorded in reg.history[1:]:
+                repo.apply(agent_id, 2024, recorded.event)
+    return path
+
+
+def rcl_file(path: Path, *rows: str) -> Path:
+    """Write an RCL file in the published format with *rows*."""
+    path.write_text(RCL_HEADER + "".join(r + "\r\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_reconcile_records_a_flag_that_comes_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Runs on Y, N and Y files each record an event; the same Y again records none."""
+    db = registered_db(tmp_path / "r.sqlite3", ("a-1", "1234567"))
+    runs = (("20", "Y", 1), ("23", "N", 1), ("24", "Y", 1), ("25", "Y", 0))
+    for number, (day, flag, recorded) in enumerate(runs, 1):
+        rcl = rcl_file(
+            tmp_path / f"TBL_RCL_{number}.csv", f"1234567,2024,10/04/2023,,,,{flag}"
+        )
+        code, out, err = run(
+            capsys,
+            "reconcile",
+            "--rcl",
+            str(rcl),
+            "--db",
+            str(db),
+            "--on",
+            f"2023-10-{day}",
+            "--json",
+        )
+        assert code == 0, err
+        assert json.loads(out)["events_recorded"] == recorded
+    code, out, _ = run(capsys, "status", "a-1", "--db", str(db))
+    assert code == 0 and "a-1 plan year 2024: certified" in out

@@ -14,8 +14,11 @@ events would bring it up to date:
 
 NPNs on the lists with no registration of ours are ignored (the readers count
 them as ``filtered_out`` when given our NPNs). Events get ids derived from the
-list row, and none is proposed when the registration already shows the row,
-so reconciling twice proposes nothing the second time.
+list row and from how many events of that list the registration already has,
+so a listing seen again after another (``Y``, ``N``, then ``Y``) is a new
+event, while running again on the same file proposes the same ids. None is
+proposed when the registration already shows the row, so reconciling twice
+proposes nothing the second time.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ _BEFORE_AGREEMENTS: Final = frozenset(
     }
 )
 _WAITING: Final = frozenset({State.REGISTERED, State.ESCALATED})
+_TERMINATION_EVENTS: Final = (ev.Terminate, ev.Reinstate)
 
 
 class Outcome(enum.Enum):
@@ -137,6 +141,15 @@ def _better(new: RclRow, old: RclRow | None) -> bool:
 def _acted_on(row: TerminationRow) -> tuple[dt.date, int]:
     # The latest action decides: a lifted termination is dated by the lift.
     return (row.reinstated_on or row.terminated_on or dt.date.min, row.line)
+
+
+def _seen(reg: Registration, kinds: type[ev.Event] | tuple[type[ev.Event], ...]) -> int:
+    # The list row alone is not a fact's identity: Y, N, then Y again repeats
+    # the first row, and reusing its id would make the store refuse the event
+    # (or, recorded the same day, drop it as a resend). Counting the events of
+    # that list already recorded tells the third listing from the first, and
+    # stays the same when a run is repeated before its events are recorded.
+    return sum(1 for recorded in reg.history if isinstance(recorded.event, kinds))
 
 
 def reconcile(
@@ -240,9 +253,10 @@ def _finding(
         current.shop_completion,
     ) == (flag, row.individual_completion, row.shop_completion)
     if state in _LISTABLE and not shown and flag is not NpnValidity.NOT_APPLICABLE:
+        nth = _seen(reg, ev.ObserveRclListing) + 1
         event = ev.ObserveRclListing(
             event_id=(
-                f"rcl:{reg.plan_year}:{npn}:{flag.value}:"
+                f"rcl:{reg.plan_year}:{npn}:{nth}:{flag.value}:"
                 f"{row.individual_completion}:{row.shop_completion}"
             ),
             at=stamp,
@@ -272,15 +286,17 @@ def _terminated(
     base: Finding,
 ) -> Finding:
     event: ev.Event | None = None
-    when, _ = _acted_on(trow)
-    prefix = f"term:{reg.plan_year}:{trow.npn}:{trow.status.code}:{when.isoformat()}"
     if trow.action is TerminationAction.TERMINATED:
         if reg.state in _LISTABLE:
-            event = ev.Terminate(event_id=prefix, at=stamp, reason=trow.reason)
+            event = ev.Terminate(
+                event_id=_termination_id(reg, trow), at=stamp, reason=trow.reason
+            )
         outcome = Outcome.TERMINATED
     else:
         if reg.state is State.TERMINATED:
-            event = ev.Reinstate(event_id=prefix, at=stamp, reason=trow.reason)
+            event = ev.Reinstate(
+                event_id=_termination_id(reg, trow), at=stamp, reason=trow.reason
+            )
         outcome = Outcome.REINSTATED
     return attrs.evolve(
         base,
@@ -288,6 +304,14 @@ def _terminated(
         event=event,
         line=trow.line,
         detail=f"status {trow.status.code} on the termination list",
+    )
+
+
+def _termination_id(reg: Registration, trow: TerminationRow) -> str:
+    when, _ = _acted_on(trow)
+    nth = _seen(reg, _TERMINATION_EVENTS) + 1
+    return (
+        f"term:{reg.plan_year}:{trow.npn}:{nth}:{trow.status.code}:{when.isoformat()}"
     )
 
 
