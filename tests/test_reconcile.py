@@ -334,3 +334,21 @@ def test_terminated_reinstated_and_terminated_again_records_each_action(
             if isinstance(r.event, ev.Terminate | ev.Reinstate)
         ]
         assert len(ids) == len(set(ids)) == 3
+
+
+@pytest.mark.parametrize("flag", ["Y", "N"])
+def test_a_termination_stands_whatever_the_rcl_says(flag: str) -> None:
+    """A terminated registration on the RCL, with no termination list: terminated."""
+    reg = FLOW.apply(
+        agent("a-1", "1234567", shop=True),
+        ev.Terminate(
+            event_id="t",
+            at=dt.datetime(2023, 10, 10, tzinfo=ET),
+            reason=regflow.TerminationReason.RESIDENT_LICENSE,
+        ),
+    )
+    row = f"1234567,2024,10/04/2023,,10/05/2023,,{flag}"
+    finding = only(reconcile([reg], rcl=read_rcl(rcl(row)), on=ON))
+    assert finding.outcome is Outcome.TERMINATED
+    assert not finding.individual_certified and not finding.shop_certified
+    assert finding.event is None and finding.state is regflow.State.TERMINATED

@@ -9,7 +9,8 @@ events would bring it up to date:
 - listed with ``N``: flagged, not certified;
 - not listed and not yet due: waiting; not listed and past due: overdue, with
   the help-desk escalation (S22);
-- terminated for the plan year: terminated; reinstated when an R row lifts it;
+- terminated for the plan year: terminated; reinstated when an R row lifts it.
+  A termination stands until then, whatever the RCL says;
 - a listing for a registration whose agreements we never saw: a discrepancy.
 
 NPNs on the lists with no registration of ours are ignored (the readers count
@@ -232,6 +233,21 @@ def _finding(
     row = listed.get(key)
     if row is None:
         return _unlisted(reg, npn, state, on, rules)
+    if state is State.TERMINATED:
+        # A termination stands until the termination list lifts it, and that
+        # list was not given or does not lift it: an RCL listing (which may
+        # predate the termination) certifies nothing.
+        return _found(
+            reg,
+            npn,
+            state,
+            outcome=Outcome.TERMINATED,
+            line=row.line,
+            detail=(
+                f"listed on the RCL (line {row.line}) but terminated; only a "
+                "reinstatement on the termination list lifts it"
+            ),
+        )
     if state in _BEFORE_AGREEMENTS:
         return _found(
             reg,
