@@ -5,16 +5,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import helpers
 import regflow
 from regflow import events as ev
-from regflow.cli import main
+from regflow.cli import _write_csv, main
+from regflow.lists import Finding, Outcome
 from regflow.store import Repository, SQLiteStore
 
 FLOW = regflow.Workflow.for_plan_year(2024)
@@ -23,6 +27,7 @@ RCL_HEADER = (
     "Individual Marketplace End Date,Shop Registration Completion Date,"
     "Shop End Date,NPN Valid (Current Plan Year Only)\r\n"
 )
+FORMULA = ("=", "+", "-", "@", "\t")
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -299,3 +304,89 @@ def test_reconcile_records_a_flag_that_comes_back(
         assert json.loads(out)["events_recorded"] == recorded
     code, out, _ = run(capsys, "status", "a-1", "--db", str(db))
     assert code == 0 and "a-1 plan year 2024: certified" in out
+
+
+def lines_of(cell: str) -> list[str]:
+    """The lines a spreadsheet shows in *cell*."""
+    return re.split(r"\r\n|\r|\n", cell)
+
+
+def assert_spreadsheet_safe(cell: str) -> None:
+    """Neither *cell* nor any line in it starts like a formula."""
+    assert not cell.startswith((*FORMULA, "\r")), repr(cell)
+    for line in lines_of(cell):
+        assert not line.startswith(FORMULA), repr(cell)
+
+
+def assert_intact(written: str, original: str) -> None:
+    """*written* is *original* with apostrophes added, nothing else."""
+    assert written.replace("'", "") == original.replace("'", "")
+    assert written.count("'") >= original.count("'")
+
+
+TRICKY_IDS = ("x\r=2+2", "'\r=1", "a\n@b", "c\r\n+d", "\t-x", "e\r\r-f\n\tg", "=1")
+
+
+def test_csv_cells_with_line_breaks_keep_their_row_and_cannot_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ids with CR, LF and formula starts read back as one row each, neutralised."""
+    agents = [(a, str(1234567 + n)) for n, a in enumerate(TRICKY_IDS)]
+    db = registered_db(tmp_path / "c.sqlite3", *agents)
+    rcl = rcl_file(tmp_path / "TBL_RCL_1.csv")
+    code, out, _ = run(
+        capsys,
+        "reconcile",
+        "--rcl",
+        str(rcl),
+        "--db",
+        str(db),
+        "--on",
+        "2023-10-20",
+        "--csv",
+    )
+    assert code == 0
+    rows = list(csv.reader(io.StringIO(out, newline="")))
+    assert len(rows) == len(TRICKY_IDS) + 1
+    assert all(len(row) == len(rows[0]) for row in rows)
+    for row in rows[1:]:
+        for cell in row:
+            assert_spreadsheet_safe(cell)
+    written = sorted(rows[1:], key=lambda row: row[0].replace("'", ""))
+    originals = sorted(TRICKY_IDS, key=lambda a: a.replace("'", ""))
+    for row, original in zip(written, originals, strict=True):
+        assert_intact(row[0], original)
+
+
+# Any text, and text of little but the characters that break rows or start
+# formulas, which arbitrary text rarely puts side by side.
+CELL_TEXT = st.text() | st.text(st.sampled_from("=+-@\t\r\n'x"))
+
+
+@given(st.lists(st.tuples(CELL_TEXT, CELL_TEXT), min_size=1, max_size=3))
+def test_csv_export_of_any_text_reads_back_whole_and_safe(
+    texts: list[tuple[str, str]],
+) -> None:
+    """Any agent id and detail: one row per finding, values intact, nothing runs."""
+    findings = [
+        Finding(
+            agent_id=agent_id,
+            plan_year=2024,
+            npn="1234567",
+            state=regflow.State.REGISTERED,
+            outcome=Outcome.OVERDUE,
+            detail=detail,
+        )
+        for agent_id, detail in texts
+    ]
+    out = io.StringIO(newline="")
+    _write_csv(findings, out)
+    rows = list(csv.reader(io.StringIO(out.getvalue(), newline="")))
+    assert len(rows) == len(findings) + 1
+    header = rows[0]
+    for row, (agent_id, detail) in zip(rows[1:], texts, strict=True):
+        assert len(row) == len(header)
+        for cell in row:
+            assert_spreadsheet_safe(cell)
+        assert_intact(row[header.index("agent_id")], agent_id)
+        assert_intact(row[header.index("detail")], detail)

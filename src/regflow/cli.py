@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -205,11 +206,16 @@ def _record(repo: Any, result: Any) -> int:
 
 
 _CELL_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A line break inside a cell followed by a formula start: spreadsheets may read
+# each line of a cell on its own.
+_LINE_PREFIX = re.compile(r"(\r\n|\r|\n)(?=[=+\-@\t])")
 
 
 def _cell(value: object) -> str:
     text = "" if value is None else str(value)
-    # A spreadsheet runs a cell starting with these as a formula (CSV injection).
+    # A spreadsheet runs a cell, or a line of one, starting with these as a
+    # formula (CSV injection); an apostrophe makes it text.
+    text = _LINE_PREFIX.sub(r"\1'", text)
     return "'" + text if text.startswith(_CELL_PREFIXES) else text
 
 
@@ -251,7 +257,11 @@ def _iso(day: dt.date | None) -> str | None:
 
 
 def _write_csv(findings: Iterable[Any], out: TextIO) -> None:
-    writer = csv.writer(out, lineterminator="\n")
+    # Every cell quoted: minimal quoting leaves a bare CR unquoted with this
+    # line terminator, and a reader ends the row there and starts a new one
+    # with what follows. "\n" and not "\r\n", as a text-mode stdout on
+    # Windows turns each "\n" into "\r\n" itself.
+    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(_CSV_COLUMNS)
     for finding in findings:
         row = _finding_row(finding)
