@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from rich.console import Console
 
 import helpers
 import regflow
+from regflow import cli
 from regflow import events as ev
 from regflow.cli import _write_csv, main
 from regflow.lists import Finding, Outcome
@@ -27,6 +29,8 @@ RCL_HEADER = (
     "Individual Marketplace End Date,Shop Registration Completion Date,"
     "Shop End Date,NPN Valid (Current Plan Year Only)\r\n"
 )
+# Markup that crashes rich, markup it would render, a link and an emoji code.
+EVIL = "[/bold]evil[red]x[/red][link=https://example.com]y[/link]:thumbs_up:"
 FORMULA = ("=", "+", "-", "@", "\t")
 
 
@@ -390,3 +394,93 @@ def test_csv_export_of_any_text_reads_back_whole_and_safe(
             assert_spreadsheet_safe(cell)
         assert_intact(row[header.index("agent_id")], agent_id)
         assert_intact(row[header.index("detail")], detail)
+
+
+@pytest.fixture
+def wide(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A console wide enough that rich tables do not wrap the values checked."""
+    monkeypatch.setenv("COLUMNS", "400")
+
+
+def assert_clean(code: int, out: str, err: str) -> None:
+    """Exit 0, nothing on stderr that looks like a crash."""
+    assert code == 0, err
+    assert "Traceback" not in out + err and "Error" not in err
+
+
+@pytest.mark.usefixtures("wide")
+def test_status_shows_agent_ids_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """status of one agent prints markup in its id and portal account literally."""
+    db = registered_db(
+        tmp_path / "m.sqlite3", (EVIL, "1234567"), ("[/bold]", "2345678")
+    )
+    for agent in (EVIL, "[/bold]"):
+        code, out, err = run(capsys, "status", agent, "--db", str(db))
+        assert_clean(code, out, err)
+        assert f"{agent} plan year 2024: registered" in out
+        assert f"portal account portal-{agent}, version" in out
+    code, out, err = run(capsys, "status", "--db", str(db))
+    assert_clean(code, out, err)
+    assert "2 registration(s)" in out
+    code, _, err = run(capsys, "status", ":thumbs_up:[red]", "--db", str(db))
+    assert code == 2 and "agent ':thumbs_up:[red]'" in err
+
+
+@pytest.mark.usefixtures("wide")
+def test_overdue_shows_agent_ids_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """overdue prints an overdue agent's markup-laden id literally."""
+    db = registered_db(
+        tmp_path / "m.sqlite3", (EVIL, "1234567"), ("[/bold]", "2345678")
+    )
+    code, out, err = run(capsys, "overdue", "--db", str(db), "--on", "2023-10-20")
+    assert_clean(code, out, err)
+    assert EVIL in out and "[/bold] " in out
+
+
+@pytest.mark.usefixtures("wide")
+def test_reconcile_text_shows_ids_cells_and_file_names_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The text report prints a bad cell, a file name and an agent id literally."""
+    db = registered_db(tmp_path / "m.sqlite3", (EVIL, "1234567"))
+    rcl = rcl_file(tmp_path / "TBL_RCL_[red]1.csv", "1234567,2024,[/x],,,,Y")
+    code, out, err = run(
+        capsys, "reconcile", "--rcl", str(rcl), "--db", str(db), "--on", "2023-10-20"
+    )
+    assert_clean(code, out, err)
+    assert "│ TBL_RCL_[red]1.csv │" in out  # in the files table
+    assert "TBL_RCL_[red]1.csv line 2:" in out and "'[/x]'" in out
+    assert f"{EVIL} " in out  # in the needs-action table
+
+
+@pytest.mark.usefixtures("wide")
+def test_demo_shows_paths_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """demo prints a database and folder whose names hold markup literally."""
+    monkeypatch.chdir(tmp_path)
+    db, folder = "demo[red]x.sqlite3", "lists[/bold]"
+    code, out, err = run(capsys, "demo", "--db", db, "--dir", folder)
+    assert_clean(code, out, err)
+    assert f"wrote {Path(folder) / 'TBL_RCL_1.csv'} and" in out
+    assert f"--db {db}" in out
+
+
+def test_reconcile_progress_shows_the_file_name_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a terminal, the progress bar names a file holding markup as written."""
+    db = registered_db(tmp_path / "m.sqlite3", ("a-1", "1234567"))
+    rcl = rcl_file(tmp_path / "TBL_RCL_[red]1.csv", "1234567,2024,10/04/2023,,,,Y")
+    terminal = io.StringIO()
+    console = Console(file=terminal, force_terminal=True, width=400)
+    monkeypatch.setattr(cli, "_err", console)
+    code, out, err = run(
+        capsys, "reconcile", "--rcl", str(rcl), "--db", str(db), "--on", "2023-10-20"
+    )
+    assert_clean(code, out, err)
+    assert "reading TBL_RCL_[red]1.csv " in terminal.getvalue()
