@@ -5,13 +5,33 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.console import Console
 
-from regflow.cli import main
+import helpers
+import regflow
+from regflow import cli
+from regflow import events as ev
+from regflow.cli import _write_csv, main
+from regflow.lists import Finding, Outcome
+from regflow.store import Repository, SQLiteStore
+
+FLOW = regflow.Workflow.for_plan_year(2024)
+RCL_HEADER = (
+    "NPN,Applicable Plan Year,Individual Registration Completion Date,"
+    "Individual Marketplace End Date,Shop Registration Completion Date,"
+    "Shop End Date,NPN Valid (Current Plan Year Only)\r\n"
+)
+# Markup that crashes rich, markup it would render, a link and an emoji code.
+EVIL = "[/bold]evil[red]x[/red][link=https://example.com]y[/link]:thumbs_up:"
+FORMULA = ("=", "+", "-", "@", "\t")
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -240,3 +260,227 @@ def test_malformed_list_exits_two_naming_the_column(
     assert code == 2
     assert "Individual Registration Completion Date" in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def registered_db(path: Path, *agents: tuple[str, str]) -> Path:
+    """A database of agents (id, NPN) registered on October 3, through the store."""
+    with Repository(SQLiteStore(str(path))) as repo:
+        for agent_id, npn in agents:
+            reg = helpers.returning_agent(FLOW, agent_id=agent_id)
+            reg = helpers.in_training(FLOW, reg, helpers.agent_profile(npn=npn))
+            reg = helpers.accept_all(FLOW, helpers.finish_training(FLOW, reg))
+            first = reg.history[0].event
+            assert isinstance(first, ev.StartRegistration)
+            repo.start(first)
+            for recorded in reg.history[1:]:
+                repo.apply(agent_id, 2024, recorded.event)
+    return path
+
+
+def rcl_file(path: Path, *rows: str) -> Path:
+    """Write an RCL file in the published format with *rows*."""
+    path.write_text(RCL_HEADER + "".join(r + "\r\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_reconcile_records_a_flag_that_comes_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Runs on Y, N and Y files each record an event; the same Y again records none."""
+    db = registered_db(tmp_path / "r.sqlite3", ("a-1", "1234567"))
+    runs = (("20", "Y", 1), ("23", "N", 1), ("24", "Y", 1), ("25", "Y", 0))
+    for number, (day, flag, recorded) in enumerate(runs, 1):
+        rcl = rcl_file(
+            tmp_path / f"TBL_RCL_{number}.csv", f"1234567,2024,10/04/2023,,,,{flag}"
+        )
+        code, out, err = run(
+            capsys,
+            "reconcile",
+            "--rcl",
+            str(rcl),
+            "--db",
+            str(db),
+            "--on",
+            f"2023-10-{day}",
+            "--json",
+        )
+        assert code == 0, err
+        assert json.loads(out)["events_recorded"] == recorded
+    code, out, _ = run(capsys, "status", "a-1", "--db", str(db))
+    assert code == 0 and "a-1 plan year 2024: certified" in out
+
+
+def lines_of(cell: str) -> list[str]:
+    """The lines a spreadsheet shows in *cell*."""
+    return re.split(r"\r\n|\r|\n", cell)
+
+
+def assert_spreadsheet_safe(cell: str) -> None:
+    """Neither *cell* nor any line in it starts like a formula."""
+    assert not cell.startswith((*FORMULA, "\r")), repr(cell)
+    for line in lines_of(cell):
+        assert not line.startswith(FORMULA), repr(cell)
+
+
+def assert_intact(written: str, original: str) -> None:
+    """*written* is *original* with apostrophes added, nothing else."""
+    assert written.replace("'", "") == original.replace("'", "")
+    assert written.count("'") >= original.count("'")
+
+
+TRICKY_IDS = ("x\r=2+2", "'\r=1", "a\n@b", "c\r\n+d", "\t-x", "e\r\r-f\n\tg", "=1")
+
+
+def test_csv_cells_with_line_breaks_keep_their_row_and_cannot_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ids with CR, LF and formula starts read back as one row each, neutralised."""
+    agents = [(a, str(1234567 + n)) for n, a in enumerate(TRICKY_IDS)]
+    db = registered_db(tmp_path / "c.sqlite3", *agents)
+    rcl = rcl_file(tmp_path / "TBL_RCL_1.csv")
+    code, out, _ = run(
+        capsys,
+        "reconcile",
+        "--rcl",
+        str(rcl),
+        "--db",
+        str(db),
+        "--on",
+        "2023-10-20",
+        "--csv",
+    )
+    assert code == 0
+    rows = list(csv.reader(io.StringIO(out, newline="")))
+    assert len(rows) == len(TRICKY_IDS) + 1
+    assert all(len(row) == len(rows[0]) for row in rows)
+    for row in rows[1:]:
+        for cell in row:
+            assert_spreadsheet_safe(cell)
+    written = sorted(rows[1:], key=lambda row: row[0].replace("'", ""))
+    originals = sorted(TRICKY_IDS, key=lambda a: a.replace("'", ""))
+    for row, original in zip(written, originals, strict=True):
+        assert_intact(row[0], original)
+
+
+# Any text, and text of little but the characters that break rows or start
+# formulas, which arbitrary text rarely puts side by side.
+CELL_TEXT = st.text() | st.text(st.sampled_from("=+-@\t\r\n'x"))
+
+
+@given(st.lists(st.tuples(CELL_TEXT, CELL_TEXT), min_size=1, max_size=3))
+def test_csv_export_of_any_text_reads_back_whole_and_safe(
+    texts: list[tuple[str, str]],
+) -> None:
+    """Any agent id and detail: one row per finding, values intact, nothing runs."""
+    findings = [
+        Finding(
+            agent_id=agent_id,
+            plan_year=2024,
+            npn="1234567",
+            state=regflow.State.REGISTERED,
+            outcome=Outcome.OVERDUE,
+            detail=detail,
+        )
+        for agent_id, detail in texts
+    ]
+    out = io.StringIO(newline="")
+    _write_csv(findings, out)
+    rows = list(csv.reader(io.StringIO(out.getvalue(), newline="")))
+    assert len(rows) == len(findings) + 1
+    header = rows[0]
+    for row, (agent_id, detail) in zip(rows[1:], texts, strict=True):
+        assert len(row) == len(header)
+        for cell in row:
+            assert_spreadsheet_safe(cell)
+        assert_intact(row[header.index("agent_id")], agent_id)
+        assert_intact(row[header.index("detail")], detail)
+
+
+@pytest.fixture
+def wide(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A console wide enough that rich tables do not wrap the values checked."""
+    monkeypatch.setenv("COLUMNS", "400")
+
+
+def assert_clean(code: int, out: str, err: str) -> None:
+    """Exit 0, nothing on stderr that looks like a crash."""
+    assert code == 0, err
+    assert "Traceback" not in out + err and "Error" not in err
+
+
+@pytest.mark.usefixtures("wide")
+def test_status_shows_agent_ids_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """status of one agent prints markup in its id and portal account literally."""
+    db = registered_db(
+        tmp_path / "m.sqlite3", (EVIL, "1234567"), ("[/bold]", "2345678")
+    )
+    for agent in (EVIL, "[/bold]"):
+        code, out, err = run(capsys, "status", agent, "--db", str(db))
+        assert_clean(code, out, err)
+        assert f"{agent} plan year 2024: registered" in out
+        assert f"portal account portal-{agent}, version" in out
+    code, out, err = run(capsys, "status", "--db", str(db))
+    assert_clean(code, out, err)
+    assert "2 registration(s)" in out
+    code, _, err = run(capsys, "status", ":thumbs_up:[red]", "--db", str(db))
+    assert code == 2 and "agent ':thumbs_up:[red]'" in err
+
+
+@pytest.mark.usefixtures("wide")
+def test_overdue_shows_agent_ids_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """overdue prints an overdue agent's markup-laden id literally."""
+    db = registered_db(
+        tmp_path / "m.sqlite3", (EVIL, "1234567"), ("[/bold]", "2345678")
+    )
+    code, out, err = run(capsys, "overdue", "--db", str(db), "--on", "2023-10-20")
+    assert_clean(code, out, err)
+    assert EVIL in out and "[/bold] " in out
+
+
+@pytest.mark.usefixtures("wide")
+def test_reconcile_text_shows_ids_cells_and_file_names_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The text report prints a bad cell, a file name and an agent id literally."""
+    db = registered_db(tmp_path / "m.sqlite3", (EVIL, "1234567"))
+    rcl = rcl_file(tmp_path / "TBL_RCL_[red]1.csv", "1234567,2024,[/x],,,,Y")
+    code, out, err = run(
+        capsys, "reconcile", "--rcl", str(rcl), "--db", str(db), "--on", "2023-10-20"
+    )
+    assert_clean(code, out, err)
+    assert "│ TBL_RCL_[red]1.csv │" in out  # in the files table
+    assert "TBL_RCL_[red]1.csv line 2:" in out and "'[/x]'" in out
+    assert f"{EVIL} " in out  # in the needs-action table
+
+
+@pytest.mark.usefixtures("wide")
+def test_demo_shows_paths_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """demo prints a database and folder whose names hold markup literally."""
+    monkeypatch.chdir(tmp_path)
+    db, folder = "demo[red]x.sqlite3", "lists[/bold]"
+    code, out, err = run(capsys, "demo", "--db", db, "--dir", folder)
+    assert_clean(code, out, err)
+    assert f"wrote {Path(folder) / 'TBL_RCL_1.csv'} and" in out
+    assert f"--db {db}" in out
+
+
+def test_reconcile_progress_shows_the_file_name_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a terminal, the progress bar names a file holding markup as written."""
+    db = registered_db(tmp_path / "m.sqlite3", ("a-1", "1234567"))
+    rcl = rcl_file(tmp_path / "TBL_RCL_[red]1.csv", "1234567,2024,10/04/2023,,,,Y")
+    terminal = io.StringIO()
+    console = Console(file=terminal, force_terminal=True, width=400)
+    monkeypatch.setattr(cli, "_err", console)
+    code, out, err = run(
+        capsys, "reconcile", "--rcl", str(rcl), "--db", str(db), "--on", "2023-10-20"
+    )
+    assert_clean(code, out, err)
+    assert "reading TBL_RCL_[red]1.csv " in terminal.getvalue()

@@ -6,6 +6,8 @@ import datetime as dt
 import io
 from pathlib import Path
 
+import pytest
+
 import regflow
 from helpers import (
     ET,
@@ -17,7 +19,13 @@ from helpers import (
     returning_agent,
 )
 from regflow import events as ev
-from regflow.lists import Outcome, read_rcl, read_termination_list, reconcile
+from regflow.lists import (
+    Outcome,
+    Reconciliation,
+    read_rcl,
+    read_termination_list,
+    reconcile,
+)
 from regflow.store import Repository, SQLiteStore
 
 RCL_HEADER = (
@@ -237,3 +245,110 @@ def test_counts_cover_every_outcome() -> None:
     counts = result.counts()
     assert set(counts) == set(Outcome) and sum(counts.values()) == 1
     assert result.needs_action
+
+
+def stored(repo: Repository, reg: regflow.Registration) -> None:
+    """Record *reg*'s history in *repo*, as the portal would have."""
+    first = reg.history[0].event
+    assert isinstance(first, ev.StartRegistration)
+    repo.start(first)
+    for recorded in reg.history[1:]:
+        repo.apply(reg.agent_id, reg.plan_year, recorded.event)
+
+
+def record(repo: Repository, result: Reconciliation) -> None:
+    """Apply every event *result* proposes through *repo*."""
+    for finding, event in result.events:
+        repo.apply(finding.agent_id, finding.plan_year, event)
+
+
+def with_termination(
+    repo: Repository, rows: tuple[str, ...], day: dt.date
+) -> Reconciliation:
+    """Reconcile *repo*'s registrations with an empty RCL and termination *rows*."""
+    return reconcile(
+        list(repo.store.find()),
+        rcl=read_rcl(rcl()),
+        termination=read_termination_list(termination(*rows)),
+        on=day,
+    )
+
+
+@pytest.mark.parametrize(
+    "days",
+    [
+        (dt.date(2023, 10, 20), dt.date(2023, 10, 23), dt.date(2023, 10, 24)),
+        (ON, ON, ON),
+    ],
+    ids=["later-days", "same-day"],
+)
+def test_npn_valid_y_then_n_then_y_again_records_each_listing(
+    tmp_path: Path, days: tuple[dt.date, dt.date, dt.date]
+) -> None:
+    """Y, N, Y are three events with distinct ids, the last certifying, on any days."""
+    with Repository(SQLiteStore(str(tmp_path / "r.sqlite3"))) as repo:
+        stored(repo, agent("a-1", "1234567"))
+        for day, flag in zip(days, "YNY", strict=True):
+            row = f"1234567,2024,10/04/2023,,,,{flag}"
+            first = reconcile(list(repo.store.find()), rcl=read_rcl(rcl(row)), on=day)
+            # A crash before recording: the re-run proposes the very same event.
+            again = reconcile(list(repo.store.find()), rcl=read_rcl(rcl(row)), on=day)
+            assert len(first.events) == 1 and again.events == first.events
+            record(repo, first)
+            after = reconcile(list(repo.store.find()), rcl=read_rcl(rcl(row)), on=day)
+            assert after.events == ()
+        reg = repo.load("a-1", 2024)
+        assert reg.state is regflow.State.CERTIFIED
+        ids = [
+            r.event.event_id
+            for r in reg.history
+            if isinstance(r.event, ev.ObserveRclListing)
+        ]
+        assert len(ids) == len(set(ids)) == 3
+
+
+def test_terminated_reinstated_and_terminated_again_records_each_action(
+    tmp_path: Path,
+) -> None:
+    """T, then R, then the same T row alone again: three events, distinct ids."""
+    t_row = "1234567,2024,INDIVIDUAL,10/03/2023,10/03/2023,,10/10/2023,,T1"
+    r_row = "1234567,2024,INDIVIDUAL,10/03/2023,10/03/2023,,10/10/2023,10/17/2023,R1"
+    runs = (
+        (dt.date(2023, 10, 11), (t_row,), regflow.State.TERMINATED),
+        (dt.date(2023, 10, 18), (t_row, r_row), regflow.State.REINSTATED),
+        (dt.date(2023, 10, 20), (t_row,), regflow.State.TERMINATED),
+    )
+    with Repository(SQLiteStore(str(tmp_path / "r.sqlite3"))) as repo:
+        stored(repo, agent("a-1", "1234567"))
+        for day, rows, state in runs:
+            first = with_termination(repo, rows, day)
+            # A crash before recording: the re-run proposes the very same event.
+            again = with_termination(repo, rows, day)
+            assert len(first.events) == 1 and again.events == first.events
+            record(repo, first)
+            assert with_termination(repo, rows, day).events == ()
+            assert repo.load("a-1", 2024).state is state
+        ids = [
+            r.event.event_id
+            for r in repo.load("a-1", 2024).history
+            if isinstance(r.event, ev.Terminate | ev.Reinstate)
+        ]
+        assert len(ids) == len(set(ids)) == 3
+
+
+@pytest.mark.parametrize("flag", ["Y", "N"])
+def test_a_termination_stands_whatever_the_rcl_says(flag: str) -> None:
+    """A terminated registration on the RCL, with no termination list: terminated."""
+    reg = FLOW.apply(
+        agent("a-1", "1234567", shop=True),
+        ev.Terminate(
+            event_id="t",
+            at=dt.datetime(2023, 10, 10, tzinfo=ET),
+            reason=regflow.TerminationReason.RESIDENT_LICENSE,
+        ),
+    )
+    row = f"1234567,2024,10/04/2023,,10/05/2023,,{flag}"
+    finding = only(reconcile([reg], rcl=read_rcl(rcl(row)), on=ON))
+    assert finding.outcome is Outcome.TERMINATED
+    assert not finding.individual_certified and not finding.shop_certified
+    assert finding.event is None and finding.state is regflow.State.TERMINATED

@@ -3,6 +3,10 @@
 Exit codes: 0 done; 1 findings that need action, when ``--fail-on-overdue``
 is given; 2 bad input (an unknown option, a missing or malformed file, a bad
 date). Errors are one line on stderr, never a traceback.
+
+Agent ids, file names and list cells come from outside; they reach rich as
+:class:`~rich.text.Text` (or escaped), never as markup, so ``[/bold]`` in an id
+is printed as written instead of failing or restyling the output.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -19,8 +24,10 @@ from typing import Any, NoReturn, TextIO
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 
 from ._deadlines import Overdue, deadlines, overdue
 from ._errors import RegflowError
@@ -32,8 +39,9 @@ __all__ = ["main"]
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_DB = "regflow.sqlite3"
 
-_out = Console(highlight=False, soft_wrap=True)
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
+# No emoji codes either: an agent id ":thumbs_up:" is printed as written.
+_out = Console(highlight=False, soft_wrap=True, emoji=False)
+_err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 class BadInput(click.ClickException):
@@ -97,7 +105,8 @@ def _reading(
     reader = read_rcl if kind == "rcl" else read_termination_list
     if progress is None:
         return reader(path, npns=npns)
-    handle = progress.open(path, "rb", description=f"reading {path.name}")
+    # The description is interpolated into the column's markup.
+    handle = progress.open(path, "rb", description=f"reading {escape(path.name)}")
     text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
     return reader(text, npns=npns)
 
@@ -205,11 +214,16 @@ def _record(repo: Any, result: Any) -> int:
 
 
 _CELL_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A line break inside a cell followed by a formula start: spreadsheets may read
+# each line of a cell on its own.
+_LINE_PREFIX = re.compile(r"(\r\n|\r|\n)(?=[=+\-@\t])")
 
 
 def _cell(value: object) -> str:
     text = "" if value is None else str(value)
-    # A spreadsheet runs a cell starting with these as a formula (CSV injection).
+    # A spreadsheet runs a cell, or a line of one, starting with these as a
+    # formula (CSV injection); an apostrophe makes it text.
+    text = _LINE_PREFIX.sub(r"\1'", text)
     return "'" + text if text.startswith(_CELL_PREFIXES) else text
 
 
@@ -251,7 +265,11 @@ def _iso(day: dt.date | None) -> str | None:
 
 
 def _write_csv(findings: Iterable[Any], out: TextIO) -> None:
-    writer = csv.writer(out, lineterminator="\n")
+    # Every cell quoted: minimal quoting leaves a bare CR unquoted with this
+    # line terminator, and a reader ends the row there and starts a new one
+    # with what follows. "\n" and not "\r\n", as a text-mode stdout on
+    # Windows turns each "\n" into "\r\n" itself.
+    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(_CSV_COLUMNS)
     for finding in findings:
         row = _finding_row(finding)
@@ -302,7 +320,7 @@ def _print_summary(
         files.add_column(column, justify="left" if column == "file" else "right")
     for reading in readings:
         files.add_row(
-            Path(reading.source).name,
+            Text(Path(reading.source).name),
             str(reading.read),
             str(reading.kept),
             str(reading.filtered_out),
@@ -312,7 +330,9 @@ def _print_summary(
     for reading in readings:
         for problem in reading.problems:
             _out.print(
-                f"  {Path(reading.source).name} line {problem.line}: {problem.reason} ({problem.column}: {problem.value!r})"
+                Text(
+                    f"  {Path(reading.source).name} line {problem.line}: {problem.reason} ({problem.column}: {problem.value!r})"
+                )
             )
     table = Table(title=f"Reconciliation on {result.on.isoformat()}")
     table.add_column("outcome")
@@ -332,11 +352,13 @@ def _print_summary(
             detail.add_column(column)
         for f in action:
             detail.add_row(
-                f.agent_id,
-                f.npn or "",
+                Text(f.agent_id),
+                Text(f.npn or ""),
                 f.outcome.value,
                 _iso(f.due) or "",
-                f.detail or ("write to " + f.escalation.to if f.escalation else ""),
+                Text(
+                    f.detail or ("write to " + f.escalation.to if f.escalation else "")
+                ),
             )
         _out.print(detail)
     verb = "would record" if dry_run else "recorded"
@@ -379,10 +401,14 @@ def _print_states(regs: list[Registration]) -> None:
 def _print_agent(reg: Registration) -> None:
     flow = Workflow.for_plan_year(reg.plan_year)
     _out.print(
-        f"[bold]{reg.agent_id}[/bold] plan year {reg.plan_year}: {reg.state.value}"
+        Text.assemble(
+            (reg.agent_id, "bold"), f" plan year {reg.plan_year}: {reg.state.value}"
+        )
     )
     _out.print(
-        f"  NPN {reg.npn or '-'}, portal account {reg.portal_account_id}, version {reg.version}"
+        Text(
+            f"  NPN {reg.npn or '-'}, portal account {reg.portal_account_id}, version {reg.version}"
+        )
     )
     due = deadlines(reg, flow.rules)
     if due is not None:
@@ -457,12 +483,12 @@ def _print_overdue(late: list[Overdue], day: dt.date) -> None:
             )
         )
         table.add_row(
-            item.agent_id,
-            item.npn or "",
+            Text(item.agent_id),
+            Text(item.npn or ""),
             item.kind.value,
             item.due.isoformat(),
             str(item.business_days_late),
-            action,
+            Text(action),
         )
     _out.print(table)
     _out.print(f"{len(late)} overdue confirmation(s)")
@@ -506,13 +532,15 @@ def demo(db: str, folder: Path) -> None:
         regs = list(repo.store.find())
         _print_states(regs)
         rcl, termination = write_demo_lists(folder, roles)
-        _out.print(f"wrote {rcl} and {termination}")
+        _out.print(Text(f"wrote {rcl} and {termination}"))
         result, readings = _reconcile(regs, rcl, termination, DEMO_ON, quiet=True)
         applied = _record(repo, result)
         _print_summary(result, readings, applied, dry_run=False)
         _print_states(list(repo.store.find()))
     _out.print(
-        f"\nTry: regflow status agent-020 --db {db}   regflow overdue --db {db} --on {DEMO_ON}"
+        Text(
+            f"\nTry: regflow status agent-020 --db {db}   regflow overdue --db {db} --on {DEMO_ON}"
+        )
     )
 
 

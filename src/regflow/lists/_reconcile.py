@@ -9,13 +9,17 @@ events would bring it up to date:
 - listed with ``N``: flagged, not certified;
 - not listed and not yet due: waiting; not listed and past due: overdue, with
   the help-desk escalation (S22);
-- terminated for the plan year: terminated; reinstated when an R row lifts it;
+- terminated for the plan year: terminated; reinstated when an R row lifts it.
+  A termination stands until then, whatever the RCL says;
 - a listing for a registration whose agreements we never saw: a discrepancy.
 
 NPNs on the lists with no registration of ours are ignored (the readers count
 them as ``filtered_out`` when given our NPNs). Events get ids derived from the
-list row, and none is proposed when the registration already shows the row,
-so reconciling twice proposes nothing the second time.
+list row and from how many events of that list the registration already has,
+so a listing seen again after another (``Y``, ``N``, then ``Y``) is a new
+event, while running again on the same file proposes the same ids. None is
+proposed when the registration already shows the row, so reconciling twice
+proposes nothing the second time.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ _BEFORE_AGREEMENTS: Final = frozenset(
     }
 )
 _WAITING: Final = frozenset({State.REGISTERED, State.ESCALATED})
+_TERMINATION_EVENTS: Final = (ev.Terminate, ev.Reinstate)
 
 
 class Outcome(enum.Enum):
@@ -139,6 +144,15 @@ def _acted_on(row: TerminationRow) -> tuple[dt.date, int]:
     return (row.reinstated_on or row.terminated_on or dt.date.min, row.line)
 
 
+def _seen(reg: Registration, kinds: type[ev.Event] | tuple[type[ev.Event], ...]) -> int:
+    # The list row alone is not a fact's identity: Y, N, then Y again repeats
+    # the first row, and reusing its id would make the store refuse the event
+    # (or, recorded the same day, drop it as a resend). Counting the events of
+    # that list already recorded tells the third listing from the first, and
+    # stays the same when a run is repeated before its events are recorded.
+    return sum(1 for recorded in reg.history if isinstance(recorded.event, kinds))
+
+
 def reconcile(
     registrations: Iterable[Registration],
     *,
@@ -219,6 +233,21 @@ def _finding(
     row = listed.get(key)
     if row is None:
         return _unlisted(reg, npn, state, on, rules)
+    if state is State.TERMINATED:
+        # A termination stands until the termination list lifts it, and that
+        # list was not given or does not lift it: an RCL listing (which may
+        # predate the termination) certifies nothing.
+        return _found(
+            reg,
+            npn,
+            state,
+            outcome=Outcome.TERMINATED,
+            line=row.line,
+            detail=(
+                f"listed on the RCL (line {row.line}) but terminated; only a "
+                "reinstatement on the termination list lifts it"
+            ),
+        )
     if state in _BEFORE_AGREEMENTS:
         return _found(
             reg,
@@ -240,9 +269,10 @@ def _finding(
         current.shop_completion,
     ) == (flag, row.individual_completion, row.shop_completion)
     if state in _LISTABLE and not shown and flag is not NpnValidity.NOT_APPLICABLE:
+        nth = _seen(reg, ev.ObserveRclListing) + 1
         event = ev.ObserveRclListing(
             event_id=(
-                f"rcl:{reg.plan_year}:{npn}:{flag.value}:"
+                f"rcl:{reg.plan_year}:{npn}:{nth}:{flag.value}:"
                 f"{row.individual_completion}:{row.shop_completion}"
             ),
             at=stamp,
@@ -272,15 +302,17 @@ def _terminated(
     base: Finding,
 ) -> Finding:
     event: ev.Event | None = None
-    when, _ = _acted_on(trow)
-    prefix = f"term:{reg.plan_year}:{trow.npn}:{trow.status.code}:{when.isoformat()}"
     if trow.action is TerminationAction.TERMINATED:
         if reg.state in _LISTABLE:
-            event = ev.Terminate(event_id=prefix, at=stamp, reason=trow.reason)
+            event = ev.Terminate(
+                event_id=_termination_id(reg, trow), at=stamp, reason=trow.reason
+            )
         outcome = Outcome.TERMINATED
     else:
         if reg.state is State.TERMINATED:
-            event = ev.Reinstate(event_id=prefix, at=stamp, reason=trow.reason)
+            event = ev.Reinstate(
+                event_id=_termination_id(reg, trow), at=stamp, reason=trow.reason
+            )
         outcome = Outcome.REINSTATED
     return attrs.evolve(
         base,
@@ -288,6 +320,14 @@ def _terminated(
         event=event,
         line=trow.line,
         detail=f"status {trow.status.code} on the termination list",
+    )
+
+
+def _termination_id(reg: Registration, trow: TerminationRow) -> str:
+    when, _ = _acted_on(trow)
+    nth = _seen(reg, _TERMINATION_EVENTS) + 1
+    return (
+        f"term:{reg.plan_year}:{trow.npn}:{nth}:{trow.status.code}:{when.isoformat()}"
     )
 
 
