@@ -406,3 +406,12 @@ def test_check_and_available_at_the_ends_of_time_refuse_without_overflow(
     ):
         assert not FLOW.check(reg, event).allowed
     assert FLOW.available(reg, at=when) == ()
+
+
+@pytest.mark.parametrize("on", [dt.date(1, 1, 1), dt.date(9999, 12, 31)])
+def test_reconcile_refuses_a_day_outside_the_calendar(on: dt.date) -> None:
+    """reconcile(on=...) far from any plan year is InvalidValue, not a silent answer."""
+    from regflow.lists import reconcile
+
+    with pytest.raises(regflow.InvalidValue, match="'on' is"):
+        reconcile([registered(FLOW)], rcl=[], on=on)

@@ -32,7 +32,7 @@ from typing import Any, Final
 import attrs
 
 from .. import _events as ev
-from .._calendar import add_business_days, cms_date
+from .._calendar import add_business_days, check_day, cms_date
 from .._deadlines import Escalation, rcl_escalation
 from .._records import Confirmation, NpnValidity
 from .._registration import Registration, State
@@ -167,6 +167,7 @@ def reconcile(
     to one of the registrations, so the memory used grows with the
     registrations, not with the files.
     """
+    on = check_day(on, "on")
     rules_for = (rules or PlanYearRules).for_year
     regs = list(registrations)
     # One rules object per plan year, not one per registration.
