@@ -41,7 +41,7 @@ def main() -> regflow.Registration:
             prior_year=2023,  # completed PY2023 Individual registration: returning
         )
     )
-    print(f"started: {reg.state}, auto-enrolled in {reg.enrollments[0].value}")
+    print(f"started: {reg.individual}, auto-enrolled in {reg.enrollments[0].value}")
 
     # Trying to sign an agreement first shows every reason at once.
     early = ev.AcceptAgreement(
@@ -89,7 +89,7 @@ def main() -> regflow.Registration:
     ]
     for event in steps:
         reg = flow.apply(reg, event)
-        print(f"{type(event).__name__:<22} -> {reg.state}")
+        print(f"{type(event).__name__:<22} -> {reg.individual}")
 
     assert flow.replay(reg.history) == reg
     assert regflow.loads(regflow.dumps(reg)) == reg

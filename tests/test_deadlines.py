@@ -54,7 +54,7 @@ def registered(on: dt.date, *, find_local_help: bool = True) -> regflow.Registra
         ),
     ):
         reg = FLOW.apply(reg, event)
-    assert reg.state is regflow.State.REGISTERED
+    assert reg.individual is regflow.IndividualState.REGISTERED
     return reg
 
 
@@ -141,7 +141,7 @@ def test_escalated_then_listed_is_certified_and_no_longer_overdue() -> None:
     reg = registered(dt.date(2023, 10, 3))
     wrote = dt.datetime(2023, 10, 10, 9, tzinfo=ET)
     reg = FLOW.apply(reg, ev.ContactHelpDesk(event_id="h", at=wrote))
-    assert reg.state is regflow.State.ESCALATED
+    assert reg.individual is regflow.IndividualState.ESCALATED
     late = regflow.overdue([reg], on=dt.date(2023, 10, 11))
     assert all(o.escalated for o in late)
     reg = FLOW.apply(
@@ -152,7 +152,7 @@ def test_escalated_then_listed_is_certified_and_no_longer_overdue() -> None:
             npn_valid=regflow.NpnValidity.VALID,
         ),
     )
-    assert reg.state is regflow.State.CERTIFIED
+    assert reg.individual is regflow.IndividualState.CERTIFIED
     assert regflow.overdue([reg], on=dt.date(2023, 10, 30)) == []
 
 

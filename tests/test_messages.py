@@ -34,6 +34,8 @@ SAMPLE_PARAMS: dict[str, dict[str, str | int | tuple[str, ...]]] = {
     },
     "S9.npn_reused": {"npn": "19876543", "field": "business_npn"},
     "S1.not_returning": {"previous_year": 2023},
+    "S1.prior_year_contradicted": {"prior_year": 2023, "state": "training"},
+    "S10.curriculum_not_at_vendor": {"curriculum": "shop"},
     "S12.curriculum_not_offered": {"curriculum": "shop", "plan_year": 2024},
     "S12.already_enrolled": {"curriculum": "returning"},
     "S12.not_enrolled": {"curriculum": "shop"},

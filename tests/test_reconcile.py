@@ -78,7 +78,9 @@ def test_listed_valid_is_certified_with_individual_and_shop_dates() -> None:
     assert finding.individual_completion == dt.date(2023, 10, 4)
     assert finding.shop_completion == dt.date(2023, 10, 5)
     assert isinstance(finding.event, ev.ObserveRclListing)
-    assert FLOW.apply(reg, finding.event).state is regflow.State.CERTIFIED
+    assert (
+        FLOW.apply(reg, finding.event).individual is regflow.IndividualState.CERTIFIED
+    )
 
 
 def test_listed_without_shop_date_is_certified_for_individual_only() -> None:
@@ -97,7 +99,9 @@ def test_listed_invalid_is_flagged_not_certified() -> None:
     )
     assert finding.outcome is Outcome.FLAGGED and not finding.individual_certified
     assert finding.event is not None
-    assert FLOW.apply(reg, finding.event).state is regflow.State.NPN_INVALID
+    assert (
+        FLOW.apply(reg, finding.event).individual is regflow.IndividualState.NPN_INVALID
+    )
 
 
 def test_not_listed_and_not_due_is_waiting() -> None:
@@ -132,7 +136,9 @@ def test_terminated_for_the_plan_year_is_terminated() -> None:
     assert finding.outcome is Outcome.TERMINATED
     assert isinstance(finding.event, ev.Terminate)
     assert finding.event.reason is regflow.TerminationReason.FRAUD_OR_ABUSE
-    assert FLOW.apply(reg, finding.event).state is regflow.State.TERMINATED
+    assert (
+        FLOW.apply(reg, finding.event).individual is regflow.IndividualState.TERMINATED
+    )
 
 
 def test_reinstated_when_an_r_row_lifts_the_termination() -> None:
@@ -157,7 +163,9 @@ def test_reinstated_when_an_r_row_lifts_the_termination() -> None:
     )
     assert finding.outcome is Outcome.REINSTATED
     assert isinstance(finding.event, ev.Reinstate)
-    assert FLOW.apply(reg, finding.event).state is regflow.State.REINSTATED
+    assert (
+        FLOW.apply(reg, finding.event).individual is regflow.IndividualState.REINSTATED
+    )
 
 
 def test_termination_of_another_plan_year_is_ignored() -> None:
@@ -199,9 +207,9 @@ def test_reconciling_twice_changes_nothing_the_second_time(tmp_path: Path) -> No
     """Applying a reconciliation's events, then reconciling again, proposes nothing."""
     with Repository(SQLiteStore(str(tmp_path / "r.sqlite3"))) as repo:
         for reg in (agent("a-1", "1234567"), agent("a-2", "2345678")):
-            repo.start(reg.history[0].event)
+            repo.start(reg.history[0])
             for recorded in reg.history[1:]:
-                repo.apply(reg.agent_id, 2024, recorded.event)
+                repo.apply(reg.agent_id, 2024, recorded)
         rows = ("1234567,2024,10/04/2023,,,,Y", "2345678,2024,10/04/2023,,,,N")
         first = reconcile(list(repo.store.find()), rcl=read_rcl(rcl(*rows)), on=ON)
         assert len(first.events) == 2
@@ -249,11 +257,11 @@ def test_counts_cover_every_outcome() -> None:
 
 def stored(repo: Repository, reg: regflow.Registration) -> None:
     """Record *reg*'s history in *repo*, as the portal would have."""
-    first = reg.history[0].event
+    first = reg.history[0]
     assert isinstance(first, ev.StartRegistration)
     repo.start(first)
     for recorded in reg.history[1:]:
-        repo.apply(reg.agent_id, reg.plan_year, recorded.event)
+        repo.apply(reg.agent_id, reg.plan_year, recorded)
 
 
 def record(repo: Repository, result: Reconciliation) -> None:
@@ -298,12 +306,8 @@ def test_npn_valid_y_then_n_then_y_again_records_each_listing(
             after = reconcile(list(repo.store.find()), rcl=read_rcl(rcl(row)), on=day)
             assert after.events == ()
         reg = repo.load("a-1", 2024)
-        assert reg.state is regflow.State.CERTIFIED
-        ids = [
-            r.event.event_id
-            for r in reg.history
-            if isinstance(r.event, ev.ObserveRclListing)
-        ]
+        assert reg.individual is regflow.IndividualState.CERTIFIED
+        ids = [r.event_id for r in reg.history if isinstance(r, ev.ObserveRclListing)]
         assert len(ids) == len(set(ids)) == 3
 
 
@@ -314,9 +318,9 @@ def test_terminated_reinstated_and_terminated_again_records_each_action(
     t_row = "1234567,2024,INDIVIDUAL,10/03/2023,10/03/2023,,10/10/2023,,T1"
     r_row = "1234567,2024,INDIVIDUAL,10/03/2023,10/03/2023,,10/10/2023,10/17/2023,R1"
     runs = (
-        (dt.date(2023, 10, 11), (t_row,), regflow.State.TERMINATED),
-        (dt.date(2023, 10, 18), (t_row, r_row), regflow.State.REINSTATED),
-        (dt.date(2023, 10, 20), (t_row,), regflow.State.TERMINATED),
+        (dt.date(2023, 10, 11), (t_row,), regflow.IndividualState.TERMINATED),
+        (dt.date(2023, 10, 18), (t_row, r_row), regflow.IndividualState.REINSTATED),
+        (dt.date(2023, 10, 20), (t_row,), regflow.IndividualState.TERMINATED),
     )
     with Repository(SQLiteStore(str(tmp_path / "r.sqlite3"))) as repo:
         stored(repo, agent("a-1", "1234567"))
@@ -327,11 +331,11 @@ def test_terminated_reinstated_and_terminated_again_records_each_action(
             assert len(first.events) == 1 and again.events == first.events
             record(repo, first)
             assert with_termination(repo, rows, day).events == ()
-            assert repo.load("a-1", 2024).state is state
+            assert repo.load("a-1", 2024).individual is state
         ids = [
-            r.event.event_id
+            r.event_id
             for r in repo.load("a-1", 2024).history
-            if isinstance(r.event, ev.Terminate | ev.Reinstate)
+            if isinstance(r, ev.Terminate | ev.Reinstate)
         ]
         assert len(ids) == len(set(ids)) == 3
 
@@ -351,4 +355,4 @@ def test_a_termination_stands_whatever_the_rcl_says(flag: str) -> None:
     finding = only(reconcile([reg], rcl=read_rcl(rcl(row)), on=ON))
     assert finding.outcome is Outcome.TERMINATED
     assert not finding.individual_certified and not finding.shop_certified
-    assert finding.event is None and finding.state is regflow.State.TERMINATED
+    assert finding.event is None and finding.state is regflow.IndividualState.TERMINATED

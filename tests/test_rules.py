@@ -30,7 +30,14 @@ from helpers import (
     run,
     start,
 )
-from regflow import Agreement, Curriculum, NpnValidity, Refusal, State
+from regflow import (
+    Agreement,
+    Curriculum,
+    IndividualState,
+    NpnValidity,
+    Refusal,
+    ShopState,
+)
 from regflow import events as ev
 from regflow._messages import EN
 
@@ -181,7 +188,7 @@ def test_start_plan_year_mismatch_refuses_another_years_registration():
     assert caught.value.refusals == (
         Refusal("start.plan_year_mismatch", {"expected": 2024, "plan_year": 2025}),
     )
-    assert caught.value.state is None
+    assert caught.value.registration is None
     assert caught.value.event is event
 
 
@@ -230,8 +237,8 @@ def test_S7_profile_not_saved_refuses_next_before_save():
 def test_S7_save_then_next_completes_the_profile():
     """Save/Update then Next moves the registration to TRAINING."""
     reg = saved(agent_profile())
-    assert reg.state is State.PROFILE_INCOMPLETE
-    assert FLOW.apply(reg, complete_profile()).state is State.TRAINING
+    assert reg.individual is IndividualState.PROFILE_INCOMPLETE
+    assert FLOW.apply(reg, complete_profile()).individual is IndividualState.TRAINING
 
 
 def test_S5_role_required_when_no_role_chosen():
@@ -291,7 +298,7 @@ def test_S9_npn_reused_in_both_fields_reports_both():
 def test_S9_distinct_business_and_web_broker_npns_are_accepted():
     """Separate business and web-broker NPNs complete the profile."""
     reg = saved(agent_profile(business_npn="555111", web_broker_npn="7777777"))
-    assert FLOW.apply(reg, complete_profile()).state is State.TRAINING
+    assert FLOW.apply(reg, complete_profile()).individual is IndividualState.TRAINING
 
 
 def test_S4_S6_S8_profile_problems_reported_together():
@@ -330,18 +337,23 @@ def test_S1_not_returning_refuses_returning_training(prior_year):
     )
 
 
-def test_S11_returning_agent_adds_shop_and_must_finish_both():
-    """Returning plus SHOP: training is complete only when both are done."""
-    reg = in_training(FLOW, returning_agent(FLOW))
+def test_S11_returning_agent_adds_shop_which_never_holds_back_individual():
+    """Returning plus SHOP: the Individual track moves on when Returning is done;
+    the SHOP agreement waits for the SHOP curriculum alone."""
+    reg = in_training(FLOW, returning_agent(FLOW), agent_profile(shop=True))
+    assert reg.shop is ShopState.AGREEMENT_PENDING
     reg = FLOW.apply(reg, enroll(Curriculum.SHOP))
     assert reg.enrollments == (Curriculum.RETURNING, Curriculum.SHOP)
+    assert reg.shop is ShopState.TRAINING
     reg = FLOW.apply(reg, complete(Curriculum.RETURNING))
-    assert reg.state is State.TRAINING
-    assert refused(reg, accept(GENERAL))[-1] == Refusal(
+    assert reg.individual is IndividualState.AGREEMENTS_PENDING
+    assert FLOW.check(reg, accept(GENERAL)).allowed
+    assert refused(reg, accept(SHOP_PRIVACY))[-1] == Refusal(
         "S16.training_incomplete", {"curricula": ("shop",)}
     )
     reg = FLOW.apply(reg, complete(Curriculum.SHOP))
-    assert reg.state is State.AGREEMENTS_PENDING
+    assert reg.shop is ShopState.AGREEMENT_PENDING
+    assert reg.individual is IndividualState.AGREEMENTS_PENDING
 
 
 def test_S11_returning_agent_adds_full_individual_training():
@@ -349,9 +361,9 @@ def test_S11_returning_agent_adds_full_individual_training():
     reg = in_training(FLOW, returning_agent(FLOW))
     reg = FLOW.apply(reg, enroll(Curriculum.INDIVIDUAL))
     reg = FLOW.apply(reg, complete(Curriculum.INDIVIDUAL))
-    assert reg.state is State.TRAINING
+    assert reg.individual is IndividualState.TRAINING
     reg = FLOW.apply(reg, complete(Curriculum.RETURNING))
-    assert reg.state is State.AGREEMENTS_PENDING
+    assert reg.individual is IndividualState.AGREEMENTS_PENDING
     assert reg.completed_curricula == {Curriculum.RETURNING, Curriculum.INDIVIDUAL}
 
 
@@ -362,7 +374,7 @@ def test_S12_curriculum_not_offered_when_the_year_does_not_offer_it():
         optional_curricula=frozenset({Curriculum.INDIVIDUAL}),
     )
     flow = regflow.Workflow(rules)
-    reg = in_training(flow, returning_agent(flow))
+    reg = in_training(flow, returning_agent(flow), agent_profile(shop=True))
     assert flow.check(reg, enroll(Curriculum.SHOP)).refusals == (
         Refusal(
             "S12.curriculum_not_offered", {"curriculum": "shop", "plan_year": 2024}
@@ -373,26 +385,38 @@ def test_S12_curriculum_not_offered_when_the_year_does_not_offer_it():
 @pytest.mark.parametrize("curriculum", list(Curriculum))
 def test_S12_already_enrolled_refuses_enrolling_twice(curriculum):
     """Enrolling in a curriculum already enrolled is refused."""
-    reg = in_training(FLOW, returning_agent(FLOW))
+    reg = in_training(FLOW, returning_agent(FLOW), agent_profile(shop=True))
     if curriculum is not Curriculum.RETURNING:
         reg = FLOW.apply(reg, enroll(curriculum))
-    assert refused(reg, enroll(curriculum)) == (
-        Refusal("S12.already_enrolled", {"curriculum": curriculum.value}),
+    found = refused(reg, enroll(curriculum))
+    assert found[-1] == Refusal(
+        "S12.already_enrolled", {"curriculum": curriculum.value}
     )
+    if curriculum is Curriculum.SHOP:  # the SHOP track is in its training now
+        assert found[0].code == "state.not_allowed"
 
 
 def test_S12_not_enrolled_refuses_completing_or_launching():
     """A curriculum not enrolled can be neither completed nor launched."""
-    reg = in_training(FLOW, returning_agent(FLOW))
-    expected = (Refusal("S12.not_enrolled", {"curriculum": "shop"}),)
-    assert refused(reg, complete(Curriculum.SHOP)) == expected
-    assert refused(reg, launch(Curriculum.SHOP)) == expected
+    reg = in_training(FLOW, returning_agent(FLOW), agent_profile(shop=True))
+    expected = (Refusal("S12.not_enrolled", {"curriculum": "individual"}),)
+    assert refused(reg, complete(Curriculum.INDIVIDUAL)) == expected
+    assert refused(reg, launch(Curriculum.INDIVIDUAL)) == expected
+    assert refused(reg, complete(Curriculum.SHOP)) == (
+        Refusal(
+            "state.not_allowed",
+            {"event": "complete_mlms_training", "state": "shop.agreement_pending"},
+        ),
+        Refusal("S12.not_enrolled", {"curriculum": "shop"}),
+    )
 
 
 def test_S12_already_completed_refuses_completing_twice():
     """A completed curriculum cannot be completed again while others remain."""
     reg = in_training(FLOW, returning_agent(FLOW))
-    reg = run(FLOW, reg, [enroll(Curriculum.SHOP), complete(Curriculum.RETURNING)])
+    reg = run(
+        FLOW, reg, [enroll(Curriculum.INDIVIDUAL), complete(Curriculum.RETURNING)]
+    )
     assert refused(reg, complete(Curriculum.RETURNING)) == (
         Refusal("S12.already_completed", {"curriculum": "returning"}),
     )
@@ -402,12 +426,26 @@ def test_S12_already_completed_refuses_completing_twice():
 
 
 def test_S12_new_agent_adds_shop_to_individual():
-    """A new agent may take Individual and SHOP and must finish both."""
-    reg = in_training(FLOW, new_agent(FLOW))
+    """A new agent taking SHOP finishes SHOP's curriculum for the SHOP track and
+    the Individual one for the Individual track, each on its own."""
+    reg = in_training(FLOW, new_agent(FLOW), agent_profile(shop=True))
     reg = run(FLOW, reg, [enroll(Curriculum.SHOP), complete(Curriculum.SHOP)])
-    assert reg.state is State.TRAINING
+    assert reg.individual is IndividualState.TRAINING
+    assert reg.shop is ShopState.AGREEMENT_PENDING
     reg = FLOW.apply(reg, complete(Curriculum.INDIVIDUAL))
-    assert reg.state is State.AGREEMENTS_PENDING
+    assert reg.individual is IndividualState.AGREEMENTS_PENDING
+
+
+def test_S12_shop_not_chosen_refuses_the_shop_curriculum_without_shop():
+    """Without SHOP in the profile, the SHOP curriculum cannot be taken: one fact,
+    the profile's, decides SHOP."""
+    reg = in_training(FLOW, returning_agent(FLOW))
+    assert reg.shop is ShopState.NOT_TAKEN
+    assert refused(reg, enroll(Curriculum.SHOP)) == (Refusal("S12.shop_not_chosen"),)
+    assert refused(reg, complete(Curriculum.SHOP)) == (
+        Refusal("S12.shop_not_chosen"),
+        Refusal("S12.not_enrolled", {"curriculum": "shop"}),
+    )
 
 
 def test_S10_vendor_not_approved_refuses_the_launch():
@@ -430,7 +468,7 @@ def test_S10_approved_vendors_can_be_launched(vendor):
     """Each approved vendor's launch is accepted."""
     reg = in_training(FLOW, returning_agent(FLOW))
     reg = FLOW.apply(reg, launch(vendor=vendor))
-    assert reg.state is State.VENDOR_TRAINING
+    assert reg.individual is IndividualState.VENDOR_TRAINING
     assert reg.launch is not None and reg.launch.vendor == vendor
 
 
@@ -455,9 +493,20 @@ def test_S10_S12_S13_launch_problems_reported_together():
     event = launch(Curriculum.SHOP, vendor="Acme", when=when, expires_at=when)
     assert codes(FLOW.check(reg, event)) == (
         "S10.vendor_not_approved",
+        "S10.curriculum_not_at_vendor",
         "S12.not_enrolled",
         "S13.launch_expiry_invalid",
     )
+
+
+def test_S10_curriculum_not_at_vendor_sends_the_shop_curriculum_to_mlms():
+    """Vendors teach the Individual trainings; SHOP's is taken in MLMS."""
+    reg = in_training(FLOW, returning_agent(FLOW), agent_profile(shop=True))
+    reg = FLOW.apply(reg, enroll(Curriculum.SHOP))
+    assert refused(reg, launch(Curriculum.SHOP)) == (
+        Refusal("S10.curriculum_not_at_vendor", {"curriculum": "shop"}),
+    )
+    assert FLOW.check(reg, complete(Curriculum.SHOP)).allowed
 
 
 def test_S13_no_launch_refuses_a_completion_straight_from_the_vendor():
@@ -532,16 +581,16 @@ def test_S13_launch_used_refuses_presenting_a_launch_twice():
 def test_S15_vendor_path_launch_complete_login_then_agreements():
     """Vendor training: launch, completion, portal login, then the agreements."""
     reg = vendor_training()
-    assert reg.state is State.VENDOR_TRAINING
+    assert reg.individual is IndividualState.VENDOR_TRAINING
     reg = FLOW.apply(reg, vendor_done(reg))
-    assert reg.state is State.VENDOR_COMPLETED
+    assert reg.individual is IndividualState.VENDOR_COMPLETED
     (done,) = reg.completions
     assert done.curriculum is Curriculum.RETURNING
     assert done.provider == regflow.TrainingProvider("HealthSherpa")
     reg = FLOW.apply(reg, login())
-    assert reg.state is State.AGREEMENTS_PENDING
+    assert reg.individual is IndividualState.AGREEMENTS_PENDING
     reg = accept_all(FLOW, reg)
-    assert reg.state is State.REGISTERED
+    assert reg.individual is IndividualState.REGISTERED
 
 
 def test_S15_portal_login_required_before_the_agreements():
@@ -560,12 +609,12 @@ def test_S15_portal_login_required_before_the_agreements():
 def test_S15_login_with_training_left_returns_to_training():
     """After a vendor course with another curriculum left, login leads to TRAINING."""
     reg = in_training(FLOW, returning_agent(FLOW))
-    reg = run(FLOW, reg, [enroll(Curriculum.SHOP), launch(Curriculum.SHOP)])
+    reg = run(FLOW, reg, [enroll(Curriculum.INDIVIDUAL), launch(Curriculum.INDIVIDUAL)])
     reg = run(FLOW, reg, [vendor_done(reg), login()])
-    assert reg.state is State.TRAINING
-    assert reg.completed_curricula == {Curriculum.SHOP}
+    assert reg.individual is IndividualState.TRAINING
+    assert reg.completed_curricula == {Curriculum.INDIVIDUAL}
     reg = FLOW.apply(reg, complete(Curriculum.RETURNING))
-    assert reg.state is State.AGREEMENTS_PENDING
+    assert reg.individual is IndividualState.AGREEMENTS_PENDING
 
 
 # -- Step 3: the agreements (S16) -----------------------------------------------
@@ -598,7 +647,7 @@ def test_S16_training_incomplete_refuses_agreement():
 def test_S16_no_agreements_for_role_not_an_agent_broker():
     """A Not an Agent Broker signs no agreement."""
     reg = finish_training(FLOW, in_training(FLOW, new_agent(FLOW), non_agent_profile()))
-    assert reg.state is State.TRAINING_COMPLETE
+    assert reg.individual is IndividualState.TRAINING_COMPLETE
     assert refused(reg, accept(GENERAL)) == (
         Refusal(
             "state.not_allowed",
@@ -609,22 +658,48 @@ def test_S16_no_agreements_for_role_not_an_agent_broker():
 
 
 def test_S16_agreement_not_applicable_shop_agreement_without_shop():
-    """The SHOP agreement does not apply to a profile without SHOP."""
+    """The SHOP agreement does not apply to a profile without SHOP, whose SHOP
+    track is not taken."""
     reg = at_agreements(FLOW)
     expected = (
+        Refusal(
+            "state.not_allowed",
+            {"event": "accept_agreement", "state": "shop.not_taken"},
+        ),
         Refusal("S16.agreement_not_applicable", {"agreement": "shop_privacy_security"}),
     )
+    expected_decline = (
+        Refusal(
+            "state.not_allowed",
+            {"event": "decline_agreement", "state": "shop.not_taken"},
+        ),
+        *expected[1:],
+    )
     assert refused(reg, accept(SHOP_PRIVACY)) == expected
-    assert refused(reg, decline(SHOP_PRIVACY)) == expected
+    assert refused(reg, decline(SHOP_PRIVACY)) == expected_decline
 
 
-def test_S16_shop_profile_must_accept_the_shop_agreement():
-    """A SHOP profile registers only after the SHOP agreement as well."""
+def test_S16_shop_profile_registers_each_track_with_its_own_agreements():
+    """The Individual agreements register the Individual track, the SHOP
+    agreement the SHOP track; the registration is registered when both are."""
     reg = at_agreements(FLOW, agent_profile(shop=True))
     reg = run(FLOW, reg, [accept(GENERAL), accept(PRIVACY)])
-    assert reg.state is State.AGREEMENTS_PENDING
+    assert reg.individual is IndividualState.REGISTERED
+    assert reg.shop is ShopState.AGREEMENT_PENDING
+    assert reg.status is regflow.Status.IN_PROGRESS
     reg = FLOW.apply(reg, accept(SHOP_PRIVACY))
-    assert reg.state is State.REGISTERED
+    assert reg.shop is ShopState.REGISTERED
+    assert reg.status is regflow.Status.REGISTERED
+    assert reg.shop_registered_at == at(3) and reg.individual_registered_at == at(3)
+
+
+def test_S16_the_shop_agreement_needs_no_individual_training():
+    """An agent taking SHOP may sign the SHOP agreement before any Individual
+    training is done: SHOP never waits for training it does not need."""
+    reg = in_training(FLOW, new_agent(FLOW), agent_profile(shop=True))
+    reg = FLOW.apply(reg, accept(SHOP_PRIVACY))
+    assert reg.shop is ShopState.REGISTERED
+    assert reg.individual is IndividualState.TRAINING
 
 
 def test_S16_already_accepted_refuses_accepting_twice():
@@ -639,25 +714,25 @@ def test_S16_decline_keeps_it_incomplete_and_a_later_accept_completes():
     """I Do Not Agree leaves the registration pending; I Agree later registers it."""
     reg = at_agreements(FLOW)
     reg = run(FLOW, reg, [accept(PRIVACY), decline(GENERAL)])
-    assert reg.state is State.AGREEMENTS_PENDING
-    assert reg.registered_at is None
+    assert reg.individual is IndividualState.AGREEMENTS_PENDING
+    assert reg.individual_registered_at is None
     assert reg.accepted_agreements == {PRIVACY}
     reg = FLOW.apply(reg, accept(GENERAL, day=4))
-    assert reg.state is State.REGISTERED
-    assert reg.registered_at == at(4)
+    assert reg.individual is IndividualState.REGISTERED
+    assert reg.individual_registered_at == at(4)
 
 
 def test_S16_declining_an_accepted_agreement_withdraws_it():
     """The latest answer counts: accept then decline leaves it unaccepted."""
     reg = at_agreements(FLOW)
     reg = run(FLOW, reg, [accept(GENERAL), decline(GENERAL), accept(PRIVACY)])
-    assert reg.state is State.AGREEMENTS_PENDING
+    assert reg.individual is IndividualState.AGREEMENTS_PENDING
     assert reg.accepted_agreements == {PRIVACY}
     assert [(d.agreement, d.accepted) for d in reg.agreements] == [
         (GENERAL, False),
         (PRIVACY, True),
     ]
-    assert FLOW.apply(reg, accept(GENERAL)).state is State.REGISTERED
+    assert FLOW.apply(reg, accept(GENERAL)).individual is IndividualState.REGISTERED
 
 
 # -- Step 4: certificate and confirmations (S17-S22) ---------------------------
@@ -685,7 +760,7 @@ def test_S17_certificate_printable_once_registered():
     assert not reg.certificate_printed
     reg = FLOW.apply(reg, ev.PrintCertificate(event_id=eid(), at=at(3, 10)))
     assert reg.certificate_printed
-    assert reg.state is State.REGISTERED
+    assert reg.individual is IndividualState.REGISTERED
 
 
 def test_S18_agreements_pending_refuses_public_confirmations():
@@ -714,7 +789,7 @@ def test_S18_S19_tracker_confirmation_is_recorded_once():
     reg = registered(FLOW)
     reg = FLOW.apply(reg, ev.ConfirmTracker(event_id=eid(), at=at(4)))
     reg = FLOW.apply(reg, ev.ConfirmTracker(event_id=eid(), at=at(5)))
-    assert reg.state is State.REGISTERED
+    assert reg.individual is IndividualState.REGISTERED
     assert reg.confirmations == (
         regflow.ConfirmationRecord(kind=regflow.Confirmation.TRACKER, at=at(4)),
     )
@@ -729,18 +804,21 @@ def test_S19_S20_S21_confirmation_windows_are_the_seeds():
 def test_S20_valid_rcl_listing_certifies():
     """An RCL row with NPN Valid Y certifies the agent."""
     reg = FLOW.apply(registered(FLOW), rcl(NpnValidity.VALID))
-    assert reg.state is State.CERTIFIED and reg.is_certified
-    assert reg.rcl is not None and reg.rcl.npn_valid is NpnValidity.VALID
+    assert reg.individual is IndividualState.CERTIFIED and reg.is_certified
+    assert (
+        reg.individual_listing is not None
+        and reg.individual_listing.npn_valid is NpnValidity.VALID
+    )
     assert regflow.Confirmation.RCL in reg.confirmed
 
 
 def test_S20_invalid_npn_then_valid_listing_certifies():
     """NPN Valid N flags the agent; a later Y row certifies it."""
     reg = FLOW.apply(registered(FLOW), rcl(NpnValidity.INVALID))
-    assert reg.state is State.NPN_INVALID and not reg.is_certified
+    assert reg.individual is IndividualState.NPN_INVALID and not reg.is_certified
     reg = FLOW.apply(reg, rcl(NpnValidity.VALID, day=6))
-    assert reg.state is State.CERTIFIED
-    assert reg.rcl is not None and reg.rcl.at == at(6)
+    assert reg.individual is IndividualState.CERTIFIED
+    assert reg.individual_listing is not None and reg.individual_listing.at == at(6)
 
 
 def test_S20_validity_not_current_refuses_a_dash_row():
@@ -771,7 +849,7 @@ def test_S22_rcl_not_overdue_refuses_writing_early():
     assert refused(reg, help_desk(at(5, 17))) == (
         Refusal("S22.rcl_not_overdue", {"days": 2, "due": "2023-10-05"}),
     )
-    assert FLOW.apply(reg, help_desk(at(6))).state is State.ESCALATED
+    assert FLOW.apply(reg, help_desk(at(6))).individual is IndividualState.ESCALATED
 
 
 def test_S22_rcl_not_overdue_skips_weekend_and_holiday():
@@ -796,11 +874,11 @@ def test_S22_escalation_then_a_later_rcl_listing_still_certifies():
     """After writing to the help desk, a valid RCL row still certifies the agent."""
     reg = registered(FLOW, day=3)
     reg = FLOW.apply(reg, help_desk(at(10)))
-    assert reg.state is State.ESCALATED
+    assert reg.individual is IndividualState.ESCALATED
     reg = FLOW.apply(reg, help_desk(at(16)))  # writing again is fine
-    assert reg.state is State.ESCALATED
+    assert reg.individual is IndividualState.ESCALATED
     reg = FLOW.apply(reg, rcl(NpnValidity.VALID, day=17))
-    assert reg.state is State.CERTIFIED
+    assert reg.individual is IndividualState.CERTIFIED
     assert regflow.HELP_DESK_EMAIL == "FFMProducer-AssisterHelpDesk@cms.hhs.gov"
     assert FLOW.rules.help_desk_email == regflow.HELP_DESK_EMAIL
 
@@ -813,8 +891,8 @@ def test_termination_and_reinstatement():
     reg = FLOW.apply(registered(FLOW), rcl(NpnValidity.VALID))
     reason = regflow.TerminationReason.RESIDENT_LICENSE
     reg = FLOW.apply(reg, ev.Terminate(event_id=eid(), at=at(20), reason=reason))
-    assert reg.state is State.TERMINATED
-    assert reg.termination == regflow.TerminationRecord(
+    assert reg.individual is IndividualState.TERMINATED
+    assert reg.individual_termination == regflow.TerminationRecord(
         terminated=True, reason=reason, at=at(20)
     )
     assert FLOW.available(reg) == (ev.Reinstate,)
@@ -822,23 +900,23 @@ def test_termination_and_reinstatement():
         "state.not_allowed",
     )
     reg = FLOW.apply(reg, ev.Reinstate(event_id=eid(), at=at(25), reason=reason))
-    assert reg.state is State.REINSTATED
-    assert reg.termination == regflow.TerminationRecord(
+    assert reg.individual is IndividualState.REINSTATED
+    assert reg.individual_termination == regflow.TerminationRecord(
         terminated=False, reason=reason, at=at(25)
     )
     assert not reg.is_certified
     reg = FLOW.apply(reg, rcl(NpnValidity.VALID, day=26))
-    assert reg.state is State.CERTIFIED
+    assert reg.individual is IndividualState.CERTIFIED
 
 
 def test_not_an_agent_broker_ends_in_training_complete():
     """Not an Agent Broker: no NPN, no contact, no agreements; done after training."""
     reg = in_training(FLOW, new_agent(FLOW), non_agent_profile())
-    assert reg.state is State.TRAINING
+    assert reg.individual is IndividualState.TRAINING
     assert reg.npn is None and not reg.is_agent
     reg = FLOW.apply(reg, complete(Curriculum.INDIVIDUAL))
-    assert reg.state is State.TRAINING_COMPLETE
-    assert reg.agreements == () and reg.registered_at is None
+    assert reg.individual is IndividualState.TRAINING_COMPLETE
+    assert reg.agreements == () and reg.individual_registered_at is None
     assert FLOW.available(reg) == ()
     assert FLOW.rules.required_agreements(reg.profile) == ()
 
@@ -848,10 +926,75 @@ def test_not_an_agent_broker_through_a_vendor_ends_in_training_complete():
     reg = in_training(FLOW, new_agent(FLOW), non_agent_profile())
     reg = FLOW.apply(reg, launch(Curriculum.INDIVIDUAL))
     reg = run(FLOW, reg, [vendor_done(reg), login()])
-    assert reg.state is State.TRAINING_COMPLETE
+    assert reg.individual is IndividualState.TRAINING_COMPLETE
 
 
 # -- the meta-test ---------------------------------------------------------------
+
+# -- renewal (S1, S11) ------------------------------------------------------
+
+FLOW_2025 = regflow.Workflow.for_plan_year(2025)
+
+
+def test_S1_prior_year_contradicted_refuses_a_claim_the_known_year_denies():
+    """Claiming 2024 was completed while the agent's 2024 registration is still in
+    training is refused, naming that registration's state."""
+    previous = in_training(FLOW, returning_agent(FLOW))
+    event = ev.StartRegistration(
+        event_id=eid(),
+        at=at(5).replace(year=2024),
+        agent_id=previous.agent_id,
+        portal_account_id=previous.portal_account_id,
+        plan_year=2025,
+        prior_year=2024,
+    )
+    with pytest.raises(regflow.StepRefused) as caught:
+        FLOW_2025.start(event, previous=previous)
+    assert caught.value.refusals == (
+        Refusal(
+            "S1.prior_year_contradicted", {"prior_year": 2024, "state": "training"}
+        ),
+    )
+    # Without what the caller knows, the claim is taken at its word.
+    assert FLOW_2025.start(event).enrollments == (Curriculum.RETURNING,)
+
+
+def test_S1_renewal_derives_the_prior_year_from_the_year_before():
+    """renew() makes a completed 2024 agent returning for 2025 and carries the
+    profile over, to be saved again before it is completed (S7)."""
+    previous = registered(FLOW, agent_profile(shop=True))
+    reg = FLOW_2025.renew(previous, event_id=eid(), at=at(5).replace(year=2024))
+    assert (reg.plan_year, reg.prior_year) == (2025, 2024)
+    assert reg.enrollments == (Curriculum.RETURNING,)
+    assert reg.profile == previous.profile and reg.profile.shop
+    complete_now = ev.CompleteProfile(event_id=eid(), at=at(5).replace(year=2024))
+    assert codes(FLOW_2025.check(reg, complete_now)) == ("S7.profile_not_saved",)
+    saved = FLOW_2025.apply(
+        reg, ev.SaveProfile(event_id=eid(), at=complete_now.at, profile=reg.profile)
+    )
+    assert FLOW_2025.apply(saved, complete_now).shop is ShopState.AGREEMENT_PENDING
+    assert FLOW_2025.replay(reg.history) == reg
+
+
+def test_S1_renewal_of_an_unfinished_year_is_not_returning():
+    """An agent who did not finish 2024 renews into the full training."""
+    previous = in_training(FLOW, returning_agent(FLOW))
+    reg = FLOW_2025.renew(previous, event_id=eid(), at=at(5).replace(year=2024))
+    assert reg.prior_year == 2023  # the last year it did complete
+    assert reg.enrollments == (Curriculum.INDIVIDUAL,)
+    with pytest.raises(regflow.InvalidValue, match="takes the agent's 2025"):
+        regflow.Workflow.for_plan_year(2026).renew(previous, event_id=eid(), at=at(5))
+
+
+# -- the profile's SHOP choice (S5) --------------------------------------------
+
+
+def test_S5_shop_not_for_role_refuses_shop_for_not_an_agent_broker():
+    """The Not an Agent Broker role cannot take part in SHOP."""
+    profile = attrs.evolve(non_agent_profile(), shop=True)
+    reg = saved(profile)
+    assert refused(reg, complete_profile()) == (Refusal("S5.shop_not_for_role"),)
+
 
 # -- times (every event) ----------------------------------------------------
 

@@ -33,7 +33,7 @@ def _assert_complete(backend: Backend, expected: dict[str, set[str]]) -> None:
     with backend.repository() as repo:
         for agent, ids in expected.items():
             log = repo.store.history(agent, YEAR)
-            logged = [r.event.event_id for r in log]
+            logged = [e.event_id for e in log]
             assert len(logged) == len(set(logged)), f"{agent}: an event applied twice"
             assert set(logged[1:]) == ids, f"{agent}: events lost"
             assert repo.load(agent, YEAR) == flow.replay(log)

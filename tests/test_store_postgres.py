@@ -85,7 +85,10 @@ def test_older_schema_is_upgraded(schemas: list[str]) -> None:
     backend.sql(f"DELETE FROM {backend.schema_table} WHERE version = 2")
     with Repository(PostgresStore(dsn, schema=backend.schema)) as repo:
         assert repo.store.schema_version == STORE_SCHEMA_VERSION  # type: ignore[attr-defined]
-        assert repo.load(agent_id("old", 1), YEAR).state is regflow.State.CERTIFIED
+        assert (
+            repo.load(agent_id("old", 1), YEAR).individual
+            is regflow.IndividualState.CERTIFIED
+        )
     with pytest.raises(Exception, match="append-only"):
         backend.sql("DELETE FROM {events}")
 

@@ -51,7 +51,10 @@ def test_older_file_is_upgraded_with_its_data(tmp_path: Path) -> None:
     assert "regflow_events_no_delete" not in _objects(path)
     with Repository(SQLiteStore(path)) as repo:
         assert repo.store.schema_version == 2  # type: ignore[attr-defined]
-        assert repo.load(agent_id("old", 1), YEAR).state is regflow.State.CERTIFIED
+        assert (
+            repo.load(agent_id("old", 1), YEAR).individual
+            is regflow.IndividualState.CERTIFIED
+        )
         assert repo.verify() == ()
     assert {"regflow_snapshots_state", "regflow_events_no_delete"} <= _objects(path)
 
@@ -80,7 +83,7 @@ def test_memory_database_works_within_one_store() -> None:
         for event in events[1:]:
             reg = repo.apply(reg.agent_id, YEAR, event)
         assert repo.load(reg.agent_id, YEAR) == reg
-        assert reg.state is regflow.State.CERTIFIED
+        assert reg.individual is regflow.IndividualState.CERTIFIED
 
 
 def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:

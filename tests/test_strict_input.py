@@ -53,12 +53,12 @@ def snapshot_json() -> dict[str, Any]:
         (["plan_year"], 2.9, "expected an integer, got a number"),
         (["plan_year"], "2024", "expected an integer, got a string"),
         (["plan_year"], True, "expected an integer, got a boolean"),
-        (["version"], 7.0, "expected an integer, got a number"),
         (["enrollments"], "returning", "expected an array, got a string"),
         (["profile", "contact", "email"], ["a@b"], "expected a string, got an array"),
         (["profile", "find_local_help"], "yes", "expected true or false"),
-        (["history", 0, "event", "plan_year"], "2024", "expected an integer"),
-        (["history", 1, "event", "profile", "npn"], 19876543, "not text"),
+        (["history", 0, "plan_year"], "2024", "expected an integer"),
+        (["history", 1, "profile", "npn"], 19876543, "not text"),
+        (["individual"], "certifed", "not a valid IndividualState"),
     ],
 )
 def test_loads_refuses_a_wrong_json_type_naming_its_path(
@@ -103,16 +103,25 @@ def test_loads_refuses_deep_nesting_with_a_regflow_error(depth: int) -> None:
             regflow.loads(text, ev.Event)
 
 
-def test_loads_refuses_a_snapshot_whose_state_and_version_its_history_denies() -> None:
-    """A one-event history claiming certified at version 7 is refused, naming both."""
+def test_loads_refuses_a_snapshot_whose_states_its_history_denies() -> None:
+    """A one-event history claiming both tracks listed is refused, naming both."""
     data = json.loads(regflow.dumps(returning_agent(FLOW)))
-    data["state"] = "certified"
-    data["version"] = 7
+    data["individual"] = "certified"
+    data["shop"] = "listed"
     with pytest.raises(regflow.SerializationError) as caught:
         regflow.loads(json.dumps(data))
     text = str(caught.value)
     assert "disagrees with its history" in text
-    assert "state is <State.CERTIFIED" in text and "version is 7" in text
+    assert "individual is <IndividualState.CERTIFIED" in text
+    assert "shop is <ShopState.LISTED" in text
+
+
+def test_loads_refuses_a_stored_version() -> None:
+    """The version is the history's length: a snapshot cannot claim another."""
+    data = json.loads(regflow.dumps(returning_agent(FLOW)))
+    data["version"] = 7
+    with pytest.raises(regflow.SerializationError, match="extra fields found"):
+        regflow.loads(json.dumps(data))
 
 
 def test_loads_refuses_a_snapshot_whose_fields_its_history_denies() -> None:
@@ -124,9 +133,9 @@ def test_loads_refuses_a_snapshot_whose_fields_its_history_denies() -> None:
 
 
 def test_loads_refuses_a_history_that_cannot_be_replayed() -> None:
-    """A history with a gap in its sequence numbers is refused, saying why."""
+    """A history with an event missing is refused, saying why."""
     data = snapshot_json()
-    data["history"][2]["seq"] = 9
+    del data["history"][2]  # Next on the profile page
     with pytest.raises(regflow.SerializationError, match="cannot be replayed"):
         regflow.loads(json.dumps(data))
 
@@ -360,10 +369,7 @@ def test_deadlines_and_overdue_never_overflow() -> None:
     # A history dated at the end of time replays (replay trusts recorded facts),
     # but no business day is counted from it.
     end = dt.datetime(9999, 12, 31, 23, tzinfo=dt.UTC)
-    forged = [
-        regflow.Recorded(r.seq, attrs.evolve(r.event, at=end) if r.seq > 1 else r.event)
-        for r in reg.history
-    ]
+    forged = [reg.history[0], *(attrs.evolve(e, at=end) for e in reg.history[1:])]
     late = FLOW.replay(forged)
     with pytest.raises(regflow.InvalidValue, match="outside the days"):
         regflow.deadlines(late, FLOW.rules)

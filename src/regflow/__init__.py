@@ -1,8 +1,10 @@
 """regflow: CMS Marketplace registration of agents and brokers as a state machine.
 
 One agent's registration for one plan year is an immutable
-:class:`Registration`; a :class:`Workflow` checks and applies
-:mod:`regflow.events` to it, explaining every refusal in English and Spanish.
+:class:`Registration` with two tracks, Individual and SHOP; a
+:class:`Workflow` checks and applies :mod:`regflow.events` to it, says what
+the agent may do next (:meth:`Workflow.explain`), and explains every refusal
+in English and Spanish.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -33,7 +35,9 @@ from ._errors import (
     StoreSchemaTooNew,
     UnsupportedSchemaVersion,
 )
+from ._explain import Choice, FormField, Menu, Option
 from ._messages import Refusal, locales, register_locale
+from ._migrations import MIGRATIONS
 from ._npn import NPN
 from ._records import (
     Agreement,
@@ -43,6 +47,7 @@ from ._records import (
     ConfirmationRecord,
     ContactDetails,
     Curriculum,
+    Marketplaces,
     NpnValidity,
     Profile,
     RclListing,
@@ -52,9 +57,11 @@ from ._records import (
     TrainingProvider,
     VendorLaunch,
 )
-from ._registration import SCHEMA_VERSION, Recorded, Registration, State
+from ._registration import SCHEMA_VERSION, Registration, TrackView
 from ._rules import HELP_DESK_EMAIL, PlanYearRules
-from ._serialization import dumps, loads
+from ._schemas import json_schema
+from ._serialization import dumps, from_dict, loads, to_dict
+from ._states import Actor, IndividualState, ShopState, Status, Track
 from ._workflow import Decision, Workflow
 
 try:
@@ -64,10 +71,13 @@ except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
 
 __all__ = [
     "HELP_DESK_EMAIL",
+    "MIGRATIONS",
     "NPN",
     "SCHEMA_VERSION",
+    "Actor",
     "Agreement",
     "AgreementDecision",
+    "Choice",
     "Completion",
     "ConcurrencyConflict",
     "Confirmation",
@@ -80,18 +90,22 @@ __all__ = [
     "DefinitionError",
     "DuplicateAccount",
     "Escalation",
+    "FormField",
     "IdempotencyConflict",
+    "IndividualState",
     "InvalidField",
     "InvalidNPN",
     "InvalidValue",
     "ListFormatError",
+    "Marketplaces",
+    "Menu",
     "NaiveDatetime",
     "NpnValidity",
+    "Option",
     "Overdue",
     "PlanYearRules",
     "Profile",
     "RclListing",
-    "Recorded",
     "Refusal",
     "RegflowError",
     "Registration",
@@ -100,12 +114,15 @@ __all__ = [
     "Role",
     "RulesError",
     "SerializationError",
-    "State",
+    "ShopState",
+    "Status",
     "StepRefused",
     "StoreError",
     "StoreSchemaTooNew",
     "TerminationReason",
     "TerminationRecord",
+    "Track",
+    "TrackView",
     "TrainingProvider",
     "UnsupportedSchemaVersion",
     "VendorLaunch",
@@ -116,11 +133,14 @@ __all__ = [
     "deadlines",
     "dumps",
     "events",
+    "from_dict",
     "is_business_day",
+    "json_schema",
     "loads",
     "locales",
     "overdue",
     "register_locale",
+    "to_dict",
 ]
 
 

@@ -1,10 +1,12 @@
 """Business-day deadlines for the public confirmations, and escalation (S18-S22).
 
-Counted from the day the last agreement was accepted (``registered_at``): the
-Tracker and the RCL should show the agent within ``tracker_days`` and
-``rcl_days`` business days, Find Local Help (for agents who opted in) within
-``find_local_help_days``. A late RCL listing is what the seed says to escalate
-to the help desk; the others are reported so a portal can tell the agent.
+Counted per track from the day its last agreement was accepted: the Tracker
+and the RCL should show the Individual registration within ``tracker_days``
+and ``rcl_days`` business days, Find Local Help (for agents who opted in)
+within ``find_local_help_days``; the RCL should show the SHOP registration
+within ``rcl_days`` of the SHOP agreement. A late Individual RCL listing is
+what the seed says to escalate to the help desk (S22); the others are
+reported so a portal can tell the agent.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ import attrs
 from ._calendar import add_business_days, business_days_between, check_day, cms_date
 from ._messages import render
 from ._records import Confirmation
-from ._registration import Registration, State
+from ._registration import Registration
 from ._rules import PlanYearRules
+from ._states import IndividualState, ShopState, Track
 
 __all__ = [
     "Deadlines",
@@ -30,15 +33,25 @@ __all__ = [
     "rcl_escalation",
 ]
 
-_WAITING: Final = frozenset({State.REGISTERED, State.ESCALATED})
+_WAITING: Final = {
+    Track.INDIVIDUAL: frozenset(
+        {IndividualState.REGISTERED, IndividualState.ESCALATED}
+    ),
+    Track.SHOP: frozenset({ShopState.REGISTERED}),
+}
 
 
 @attrs.frozen(kw_only=True, slots=True)
 class Deadlines:
-    """The last business day each public confirmation is expected on."""
+    """The last business day each public confirmation of a track is expected on.
 
+    The Tracker and Find Local Help show the Individual registration only;
+    for the SHOP track they are ``None``.
+    """
+
+    track: Track = Track.INDIVIDUAL
     registered_on: dt.date
-    tracker: dt.date
+    tracker: dt.date | None
     rcl: dt.date
     find_local_help: dt.date | None
 
@@ -51,23 +64,28 @@ class Deadlines:
         return self.find_local_help
 
 
-def deadlines(reg: Registration, rules: PlanYearRules) -> Deadlines | None:
-    """Return *reg*'s deadlines, or ``None`` before every agreement is accepted.
+def deadlines(
+    reg: Registration, rules: PlanYearRules, track: Track = Track.INDIVIDUAL
+) -> Deadlines | None:
+    """Return *track*'s deadlines, or ``None`` before its agreements are accepted.
 
     Raises:
         InvalidValue: the agreements are dated where regflow counts no
             business days (a snapshot rebuilt from a forged history).
     """
-    if reg.registered_at is None:
+    individual = track is Track.INDIVIDUAL
+    registered = reg.individual_registered_at if individual else reg.shop_registered_at
+    if registered is None:
         return None
-    start = cms_date(reg.registered_at)
+    start = cms_date(registered)
     return Deadlines(
+        track=track,
         registered_on=start,
-        tracker=add_business_days(start, rules.tracker_days),
+        tracker=add_business_days(start, rules.tracker_days) if individual else None,
         rcl=add_business_days(start, rules.rcl_days),
         find_local_help=(
             add_business_days(start, rules.find_local_help_days)
-            if reg.profile.find_local_help
+            if individual and reg.profile.find_local_help
             else None
         ),
     )
@@ -115,12 +133,14 @@ class Escalation:
 
 @attrs.frozen(kw_only=True, slots=True)
 class Overdue:
-    """A public confirmation that should have appeared by now and has not.
+    """A public confirmation of a track that should have appeared by now and has not.
 
-    ``escalation`` is set for a late RCL listing (S22); ``escalated`` says the
-    agent already wrote to the help desk (state ``escalated``).
+    ``escalation`` is set for a late Individual RCL listing (S22);
+    ``escalated`` says the agent already wrote to the help desk (state
+    ``escalated``).
     """
 
+    track: Track = Track.INDIVIDUAL
     agent_id: str
     plan_year: int
     npn: str | None
@@ -155,8 +175,9 @@ def overdue(
 ) -> list[Overdue]:
     """List every late confirmation among *registrations* as of the date *on*.
 
-    Only registrations waiting for the lists (``registered`` or ``escalated``)
-    can be late; a certified, flagged or terminated one has been listed.
+    Only tracks waiting for the lists (``registered``, or ``escalated`` on the
+    Individual track) can be late; a certified, flagged or terminated one has
+    been listed.
 
     Raises:
         InvalidValue: *on* is not a date regflow counts business days on.
@@ -170,27 +191,49 @@ def _overdue(
     rules_for: Callable[[int], PlanYearRules],
 ) -> Iterator[Overdue]:
     for reg in registrations:
-        if reg.state not in _WAITING:
+        waiting = [
+            track
+            for track in Track
+            if (reg.individual if track is Track.INDIVIDUAL else reg.shop)
+            in _WAITING[track]
+        ]
+        if not waiting:
             continue
         rules = rules_for(reg.plan_year)
-        due_dates = deadlines(reg, rules)
-        if due_dates is None:  # pragma: no cover - registered implies agreements
+        for track in waiting:
+            yield from _late(reg, rules, track, on)
+
+
+def _late(
+    reg: Registration, rules: PlanYearRules, track: Track, on: dt.date
+) -> Iterator[Overdue]:
+    due_dates = deadlines(reg, rules, track)
+    if due_dates is None:  # pragma: no cover - waiting implies the agreements
+        return
+    listing = reg.individual_listing if track is Track.INDIVIDUAL else reg.shop_listing
+    seen = reg.confirmed if track is Track.INDIVIDUAL else frozenset()
+    for kind in Confirmation:
+        due = due_dates.due(kind)
+        if due is None or kind in seen or on <= due:
             continue
-        seen = reg.confirmed
-        for kind in Confirmation:
-            due = due_dates.due(kind)
-            if due is None or kind in seen or on <= due:
-                continue
-            escalation = None
-            if kind is Confirmation.RCL and reg.npn is not None:
-                escalation = rcl_escalation(reg, rules, due_dates.registered_on, due)
-            yield Overdue(
-                agent_id=reg.agent_id,
-                plan_year=reg.plan_year,
-                npn=reg.npn.value if reg.npn is not None else None,
-                kind=kind,
-                due=due,
-                business_days_late=business_days_between(due, on),
-                escalated=reg.state is State.ESCALATED,
-                escalation=escalation,
-            )
+        if kind is Confirmation.RCL and listing is not None:
+            continue
+        escalation = None
+        if (
+            kind is Confirmation.RCL
+            and track is Track.INDIVIDUAL
+            and reg.npn is not None
+        ):
+            escalation = rcl_escalation(reg, rules, due_dates.registered_on, due)
+        yield Overdue(
+            track=track,
+            agent_id=reg.agent_id,
+            plan_year=reg.plan_year,
+            npn=reg.npn.value if reg.npn is not None else None,
+            kind=kind,
+            due=due,
+            business_days_late=business_days_between(due, on),
+            escalated=track is Track.INDIVIDUAL
+            and reg.individual is IndividualState.ESCALATED,
+            escalation=escalation,
+        )

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ._messages import Refusal
+    from ._registration import Registration
 
 __all__ = [
     "ConcurrencyConflict",
@@ -66,17 +67,27 @@ class StepRefused(RegflowError):
 
     Attributes:
         refusals: every reason the event was refused, never just the first.
-        state: the registration's state when the event was refused.
+        registration: the registration it was refused for (``None`` for a start).
         event: the refused event.
     """
 
-    def __init__(self, refusals: Sequence[Refusal], state: object, event: object):
+    def __init__(
+        self,
+        refusals: Sequence[Refusal],
+        registration: Registration | None,
+        event: object,
+    ):
         self.refusals = tuple(refusals)
-        self.state = state
+        self.registration = registration
         self.event = event
         codes = ", ".join(r.code for r in self.refusals)
         name = type(event).__name__
-        super().__init__(f"{name} refused in state {state!s}: {codes}")
+        where = (
+            "at the start"
+            if registration is None
+            else f"(individual {registration.individual}, shop {registration.shop})"
+        )
+        super().__init__(f"{name} refused {where}: {codes}")
 
     def messages(self, locale: str = "en") -> tuple[str, ...]:
         """Return every refusal's message in *locale*."""

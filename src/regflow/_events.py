@@ -8,7 +8,7 @@ so the time of each fact comes with it.
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
@@ -17,6 +17,7 @@ from ._errors import InvalidValue, NaiveDatetime
 from ._records import (
     Agreement,
     Curriculum,
+    Marketplaces,
     NpnValidity,
     Profile,
     TerminationReason,
@@ -62,6 +63,11 @@ def _nonblank(instance: object, attribute: attrs.Attribute[str], value: object) 
         )
 
 
+def _optional_nonblank(instance: object, attribute: Any, value: object) -> None:
+    if value is not None:
+        _nonblank(instance, attribute, value)
+
+
 @attrs.frozen(kw_only=True, slots=True)
 class Event:
     """The base of every event. Subclasses name their machine trigger in ``kind``.
@@ -87,7 +93,9 @@ class StartRegistration(Event):
 
     ``prior_year`` is the plan year of the agent's last completed Individual
     Marketplace registration and training, if any: it decides the returning
-    track (S1).
+    track (S1). :meth:`regflow.Workflow.renew` derives it, and ``profile``,
+    from the agent's registration of the year before. ``agency_id`` is the
+    agency (tenant) the registration belongs to, if the portal has several.
     """
 
     kind: ClassVar[str] = "start"
@@ -96,6 +104,8 @@ class StartRegistration(Event):
     portal_account_id: str = attrs.field(validator=_nonblank)
     plan_year: int
     prior_year: int | None = None
+    agency_id: str | None = attrs.field(default=None, validator=_optional_nonblank)
+    profile: Profile | None = None
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -209,14 +219,19 @@ class ObserveFindLocalHelp(Event):
 class ObserveRclListing(Event):
     """The NPN appears on the Registration Completion List (S20).
 
-    With ``npn_valid`` Y the agent is certified; with N it is flagged.
+    A row lists each track apart: a SHOP completion date makes it a listing
+    of the SHOP track, an Individual date (or no date at all) one of the
+    Individual track. With ``npn_valid`` Y a listed track is certified; with
+    N it is flagged. The end dates say until when each listing holds.
     """
 
     kind: ClassVar[str] = "observe_rcl_listing"
 
     npn_valid: NpnValidity
     individual_completion: dt.date | None = None
+    individual_end: dt.date | None = None
     shop_completion: dt.date | None = None
+    shop_end: dt.date | None = None
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -228,11 +243,16 @@ class ContactHelpDesk(Event):
 
 @attrs.frozen(kw_only=True, slots=True)
 class Terminate(Event):
-    """A T row on CMS's termination list for the plan year."""
+    """A T row on CMS's termination list for the plan year.
+
+    ``marketplaces`` scopes it: a SHOP row leaves the Individual track alone,
+    BOTH ends every track the agent takes part in.
+    """
 
     kind: ClassVar[str] = "terminate"
 
     reason: TerminationReason
+    marketplaces: Marketplaces = Marketplaces.BOTH
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -242,28 +262,4 @@ class Reinstate(Event):
     kind: ClassVar[str] = "reinstate"
 
     reason: TerminationReason
-
-
-EVENT_TYPES: dict[str, type[Event]] = {
-    cls.kind: cls
-    for cls in (
-        StartRegistration,
-        SaveProfile,
-        CompleteProfile,
-        EnrollCurriculum,
-        CompleteMlmsTraining,
-        LaunchVendorTraining,
-        CompleteVendorTraining,
-        PortalLogin,
-        AcceptAgreement,
-        DeclineAgreement,
-        PrintCertificate,
-        ConfirmTracker,
-        ObserveFindLocalHelp,
-        ObserveRclListing,
-        ContactHelpDesk,
-        Terminate,
-        Reinstate,
-    )
-}
-"""Every event class by its ``kind``: the tag used in serialized events."""
+    marketplaces: Marketplaces = Marketplaces.BOTH

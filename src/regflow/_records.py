@@ -23,6 +23,7 @@ __all__ = [
     "ConfirmationRecord",
     "ContactDetails",
     "Curriculum",
+    "Marketplaces",
     "NpnValidity",
     "Profile",
     "RclListing",
@@ -73,6 +74,24 @@ class NpnValidity(enum.Enum):
     NOT_APPLICABLE = "-"
 
 
+class Marketplaces(enum.Enum):
+    """Which Marketplaces a termination or reinstatement covers."""
+
+    INDIVIDUAL = "INDIVIDUAL"
+    SHOP = "SHOP"
+    BOTH = "BOTH"
+
+    @property
+    def individual(self) -> bool:
+        """Whether the Individual Marketplace is covered."""
+        return self is not Marketplaces.SHOP
+
+    @property
+    def shop(self) -> bool:
+        """Whether the SHOP Marketplace is covered."""
+        return self is not Marketplaces.INDIVIDUAL
+
+
 class TerminationReason(enum.Enum):
     """Why CMS terminated (T) or reinstated (R): the digit of the list's status."""
 
@@ -90,9 +109,21 @@ def _nonblank(instance: object, attribute: attrs.Attribute[str], value: object) 
 
 
 def _optional_npn(value: object) -> NPN | None:
+    # A blank field of a form is "not entered": no NPN, which S8 refuses
+    # where one is required, rather than a malformed one.
     if value is None or isinstance(value, NPN):
         return value
+    if isinstance(value, str) and not value.strip():
+        return None
     return NPN.parse(value)
+
+
+def _optional_text(value: object) -> object:
+    # A blank optional field is "not entered", the same as None, so that the
+    # two never compare or serialize differently.
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -103,8 +134,8 @@ class ContactDetails:
     name: str = attrs.field(validator=_nonblank)
     email: str = attrs.field(validator=_nonblank)
     phone: str = attrs.field(validator=_nonblank)
-    business_name: str | None = None
-    zip_code: str | None = None
+    business_name: str | None = attrs.field(default=None, converter=_optional_text)
+    zip_code: str | None = attrs.field(default=None, converter=_optional_text)
 
     def __attrs_post_init__(self) -> None:
         check_fields(self)
@@ -115,9 +146,14 @@ class Profile:
     """The MLMS profile (S4-S9).
 
     NPN fields accept an :class:`NPN` or text, which is parsed (and refused with
-    :class:`~regflow.InvalidNPN` when malformed). Which fields are required
-    depends on the role; the guards, not this class, say what is missing, so a
-    portal can save a half-filled profile (S7: Save/Update before Next).
+    :class:`~regflow.InvalidNPN` when malformed); blank text is no NPN. Which
+    fields are required depends on the role; the guards, not this class, say
+    what is missing, so a portal can save a half-filled profile (S7:
+    Save/Update before Next).
+
+    ``shop`` is the one fact that says whether the agent takes part in SHOP:
+    with it the registration's SHOP track asks for the SHOP agreement, and
+    the SHOP curriculum may be taken; without it the SHOP track is not taken.
     """
 
     role: Role | None = None
@@ -191,11 +227,19 @@ class ConfirmationRecord:
 
 @attrs.frozen(kw_only=True, slots=True)
 class RclListing:
-    """What the Registration Completion List showed for the agent's NPN."""
+    """What the Registration Completion List showed for one track of the NPN.
+
+    Attributes:
+        npn_valid: the list's ``NPN Valid`` flag.
+        completed_on: the track's registration completion date, as listed.
+        ends_on: the track's end date (the end of the registration's
+            validity), as listed; ``None`` if the list gave none.
+        at: when the listing was observed.
+    """
 
     npn_valid: NpnValidity
-    individual_completion: dt.date | None = None
-    shop_completion: dt.date | None = None
+    completed_on: dt.date | None = None
+    ends_on: dt.date | None = None
     at: dt.datetime
 
 

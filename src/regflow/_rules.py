@@ -15,6 +15,7 @@ import attrs
 from ._calendar import CMS_TIME
 from ._errors import RulesError
 from ._records import Agreement, Curriculum, Profile, Role
+from ._states import Track
 
 __all__ = ["HELP_DESK_EMAIL", "PlanYearRules"]
 
@@ -38,9 +39,14 @@ class PlanYearRules:
         returning_curriculum: what a returning agent is auto-enrolled in (S11).
         full_curriculum: what everyone else is enrolled in (S1).
         optional_curricula: what an agent may add (S11, S12).
+        shop_curriculum: the optional SHOP training, the SHOP track's.
         approved_vendors: HHS-approved training vendors (S10).
+        vendor_curricula: what the approved vendors teach: the Individual
+            Marketplace trainings; SHOP's is taken in MLMS (a project
+            interpretation, see docs/rules.md).
         individual_agreements: what every agent signs (S16).
-        shop_agreements: what an agent taking part in SHOP signs as well.
+        shop_agreements: what an agent taking part in SHOP signs: SHOP
+            registration is that agreement (with identity proofing).
         tracker_days, rcl_days, find_local_help_days: business days each
             public confirmation may take after the agreements (S19-S21).
         help_desk_email: the address for a missing RCL listing (S22).
@@ -59,7 +65,11 @@ class PlanYearRules:
     optional_curricula: frozenset[Curriculum] = frozenset(
         {Curriculum.INDIVIDUAL, Curriculum.SHOP}
     )
+    shop_curriculum: Curriculum = Curriculum.SHOP
     approved_vendors: tuple[str, ...] = ("HealthSherpa", "INSXCloud")
+    vendor_curricula: frozenset[Curriculum] = frozenset(
+        {Curriculum.RETURNING, Curriculum.INDIVIDUAL}
+    )
     individual_agreements: tuple[Agreement, ...] = (
         Agreement.INDIVIDUAL_GENERAL,
         Agreement.INDIVIDUAL_PRIVACY_SECURITY,
@@ -126,10 +136,26 @@ class PlanYearRules:
             return self.returning_curriculum
         return self.full_curriculum
 
-    def required_agreements(self, profile: Profile) -> tuple[Agreement, ...]:
-        """The agreements this profile must accept (S16); none for Not an Agent Broker."""
+    def curriculum_track(self, curriculum: Curriculum) -> Track:
+        """The track whose training *curriculum* is."""
+        return Track.SHOP if curriculum is self.shop_curriculum else Track.INDIVIDUAL
+
+    def agreement_track(self, agreement: Agreement) -> Track:
+        """The track *agreement* registers for."""
+        return Track.SHOP if agreement in self.shop_agreements else Track.INDIVIDUAL
+
+    def required_agreements(
+        self, profile: Profile, track: Track | None = None
+    ) -> tuple[Agreement, ...]:
+        """The agreements this profile must accept (S16), on *track* or on both.
+
+        None for Not an Agent Broker; SHOP's only when the profile takes SHOP.
+        """
         if profile.role is Role.NOT_AN_AGENT_BROKER:
             return ()
-        if profile.shop:
-            return self.individual_agreements + self.shop_agreements
-        return self.individual_agreements
+        found: tuple[Agreement, ...] = ()
+        if track is not Track.SHOP:
+            found += self.individual_agreements
+        if track is not Track.INDIVIDUAL and profile.shop:
+            found += self.shop_agreements
+        return found

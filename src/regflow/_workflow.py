@@ -1,27 +1,33 @@
-"""The public engine: start, check, apply, available, replay, diagram."""
+"""The public engine: start, renew, check, apply, explain, available, replay."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Sequence
 from functools import cache
 from typing import Any, Final
 
 import attrs
 
 from . import _events as ev
-from ._effects import EFFECTS, clone
-from ._errors import DefinitionError, NaiveDatetime, ReplayError, StepRefused
-from ._guards import GUARDS, in_plan_year, not_before_start
-from ._machine import Engine, build, machine_kwargs
+from ._catalog import BY_TYPE, COMMON_GUARDS, EventSpec
+from ._catalog._common import in_plan_year, not_before_start
+from ._clone import clone
+from ._errors import (
+    DefinitionError,
+    InvalidValue,
+    NaiveDatetime,
+    ReplayError,
+    StepRefused,
+)
+from ._machine import Engine, Router, build, drawing_kwargs
 from ._messages import Refusal
-from ._records import Curriculum, NpnValidity, TerminationReason
-from ._registration import Recorded, Registration
+from ._registration import Registration
 from ._rules import PlanYearRules
+from ._states import Track
 
 __all__ = ["Decision", "Workflow"]
-
-_PROBE_ID: Final = "regflow-probe"
 
 
 @attrs.frozen(slots=True)
@@ -44,13 +50,32 @@ class Decision:
 
 
 _ALLOWED: Final = Decision(())
+_TRACK_ORDER: Final = (Track.INDIVIDUAL, Track.SHOP)
+assert (in_plan_year, not_before_start) == COMMON_GUARDS  # the order _decide runs
 
 
 @cache
 def _engine() -> Engine:
-    # One machine for every plan year: the topology does not change by year,
-    # only the rules the guards and conditions read.
+    # One machine per track for every plan year: the topology does not change
+    # by year, only the rules the guards and conditions read.
     return build()
+
+
+def _spec(event: object) -> EventSpec[Any]:
+    try:
+        return BY_TYPE[type(event)]  # type: ignore[index]
+    except KeyError:
+        raise InvalidValue(
+            f"{type(event).__name__} is not a regflow event; build one from "
+            "regflow.events"
+        ) from None
+
+
+def _state_value(track: Track, reg: Registration) -> str:
+    # SHOP states share names with Individual ones; refusals tell them apart.
+    if track is Track.SHOP:
+        return f"shop.{reg.shop.value}"
+    return reg.individual.value
 
 
 @attrs.frozen(slots=True)
@@ -70,57 +95,135 @@ class Workflow:
 
     # -- starting --------------------------------------------------------------
 
-    def start(self, event: ev.StartRegistration) -> Registration:
+    def start(
+        self, event: ev.StartRegistration, *, previous: Registration | None = None
+    ) -> Registration:
         """Return a new registration from its first event (S1, S2).
 
         The agent is enrolled in the Returning curriculum if it completed the
         previous plan year, else in the full Individual Marketplace one (S11).
 
+        Args:
+            previous: the agent's registration of the year before, when the
+                caller knows it: a ``prior_year`` it contradicts is refused.
+
         Raises:
-            StepRefused: the event is for another plan year, or its prior year
-                is not before the plan year.
+            StepRefused: the event is for another plan year, dated outside
+                it, its prior year is not before the plan year, or *previous*
+                denies it.
+            InvalidValue: *previous* is another agent's.
         """
-        refusals = self._guard(None, event)
+        if not isinstance(event, ev.StartRegistration):
+            raise InvalidValue(
+                f"a registration starts with StartRegistration, not {type(event).__name__}"
+            )
+        if previous is not None and previous.agent_id != event.agent_id:
+            raise InvalidValue(
+                f"'previous' is agent {previous.agent_id!r}'s registration, not "
+                f"{event.agent_id!r}'s"
+            )
+        rules = self.rules
+        refusals = in_plan_year.check(None, event, rules)
+        if not refusals:
+            for item in BY_TYPE[ev.StartRegistration].guards:
+                refusals += item.check(previous, event, rules)
         if refusals:
             raise StepRefused(refusals, None, event)
         return self._started(event)
 
-    def _started(self, event: ev.StartRegistration) -> Registration:
-        return Registration(
-            agent_id=event.agent_id,
-            portal_account_id=event.portal_account_id,
-            plan_year=event.plan_year,
-            prior_year=event.prior_year,
-            enrollments=(self.rules.initial_enrollment(event.prior_year),),
-            history=(Recorded(1, event),),
-            version=1,
+    def renew(
+        self,
+        previous: Registration,
+        *,
+        event_id: str,
+        at: dt.datetime,
+        portal_account_id: str | None = None,
+        agency_id: str | None = None,
+    ) -> Registration:
+        """Start this plan year's registration from the agent's registration of
+        the year before (S1, S11).
+
+        ``prior_year`` comes from *previous*, not from anyone's word: its plan
+        year if the agent completed it (every Individual agreement accepted),
+        else the year *previous* itself was returning from. The profile is
+        carried over for the agent to review: it must be saved again (S7)
+        before it is completed.
+
+        Raises:
+            InvalidValue: *previous* is not of the year before this one.
+            StepRefused: as :meth:`start`.
+        """
+        if previous.plan_year != self.rules.previous_year:
+            raise InvalidValue(
+                f"renewing plan year {self.rules.plan_year} takes the agent's "
+                f"{self.rules.previous_year} registration (got {previous.plan_year})"
+            )
+        completed = previous.individual_registered_at is not None
+        event = ev.StartRegistration(
+            event_id=event_id,
+            at=at,
+            agent_id=previous.agent_id,
+            portal_account_id=portal_account_id or previous.portal_account_id,
+            plan_year=self.rules.plan_year,
+            prior_year=previous.plan_year if completed else previous.prior_year,
+            agency_id=agency_id if agency_id is not None else previous.agency_id,
+            profile=previous.profile,
         )
+        return self.start(event, previous=previous)
+
+    def _started(self, event: ev.StartRegistration) -> Registration:
+        changes: dict[str, Any] = {
+            "agent_id": event.agent_id,
+            "portal_account_id": event.portal_account_id,
+            "plan_year": event.plan_year,
+            "agency_id": event.agency_id,
+            "prior_year": event.prior_year,
+            "enrollments": (self.rules.initial_enrollment(event.prior_year),),
+            "history": (event,),
+        }
+        if event.profile is not None:
+            changes["profile"] = event.profile
+        return Registration(**changes)
 
     # -- deciding --------------------------------------------------------------
 
-    def _guard(self, reg: Registration | None, event: ev.Event) -> tuple[Refusal, ...]:
-        kind = event.kind
-        found: tuple[Refusal, ...] = ()
-        if reg is not None and not self._engine.allows(reg.state, kind):
-            found = (
-                Refusal("state.not_allowed", {"event": kind, "state": reg.state.value}),
+    def _decide(
+        self, reg: Registration, event: ev.Event
+    ) -> tuple[tuple[Refusal, ...], EventSpec[Any], frozenset[Track]]:
+        spec = _spec(event)
+        if spec.type is ev.StartRegistration:
+            raise InvalidValue(
+                "StartRegistration begins a registration: use Workflow.start"
             )
         rules = self.rules
+        targets = spec.targets(reg, event, rules)
+        found: tuple[Refusal, ...] = ()
+        kind = spec.kind
+        routes = self._engine.routes
+        for track in _TRACK_ORDER:
+            if track in targets:
+                state = reg.individual if track is Track.INDIVIDUAL else reg.shop
+                if (track, state, kind) not in routes:
+                    found += (
+                        Refusal(
+                            "state.not_allowed",
+                            {"event": kind, "state": _state_value(track, reg)},
+                        ),
+                    )
         if not rules.in_window(event.at):
             # Refused for its time alone: the other guards count business
             # days from it, which could be anywhere in Python's calendar.
-            return found + in_plan_year(reg, event, rules)
-        if reg is not None:
-            found += not_before_start(reg, event, rules)
-        for guard in GUARDS[kind]:
-            refusals = guard.check(reg, event, rules)  # type: ignore[arg-type]
+            return found + in_plan_year.check(reg, event, rules), spec, targets
+        found += not_before_start.check(reg, event, rules)
+        for item in spec.guards:
+            refusals = item.check(reg, event, rules)
             if refusals:
                 found += refusals
-        return found
+        return found, spec, targets
 
     def check(self, reg: Registration, event: ev.Event) -> Decision:
         """Return whether *event* may be applied to *reg*, with every reason if not."""
-        refusals = self._guard(reg, event)
+        refusals = self._decide(reg, event)[0]
         return Decision(refusals) if refusals else _ALLOWED
 
     def apply(self, reg: Registration, event: ev.Event) -> Registration:
@@ -129,153 +232,156 @@ class Workflow:
         Raises:
             StepRefused: carrying every refusal; nothing was changed.
         """
-        refusals = self._guard(reg, event)
+        refusals, spec, targets = self._decide(reg, event)
         if refusals:
-            raise StepRefused(refusals, reg.state, event)
-        changes = EFFECTS[event.kind](reg, event, self.rules)
-        seq = reg.version + 1
-        changes["history"] = (*reg.history, Recorded(seq, event))
-        changes["version"] = seq
-        new = clone(reg, changes)
-        state = self._engine.fire(new, event, self.rules, reg.state)
-        if state is not reg.state:
-            object.__setattr__(new, "state", state)  # still private to this call
-        return new
+            raise StepRefused(refusals, reg, event)
+        return _fold(reg, event, spec, targets, self.rules, self._engine.fire)
+
+    def explain(
+        self, reg: Registration, *, at: dt.datetime | None = None, locale: str = "en"
+    ) -> Any:
+        """What the agent may do now, and why not: the portal's menu.
+
+        For every event type: whether some instance of it is allowed now,
+        every refusal of the closest one, its label in *locale*, who sends
+        it, the fields its form fills, and the concrete choices a menu offers
+        (each allowed or not, and why). Time-dependent guards are judged at
+        *at*, by default the time of the registration's last event: regflow
+        never reads the clock.
+
+        Returns:
+            A :class:`regflow.Menu`.
+        """
+        from ._explain import explain
+
+        return explain(self, reg, self._when(reg, at), locale)
 
     def available(
         self, reg: Registration, *, at: dt.datetime | None = None
     ) -> tuple[type[ev.Event], ...]:
         """The event types some instance of which would be accepted now.
 
-        Time-dependent guards (the RCL window, a launch's expiry) are judged at
-        *at*, by default the time of the registration's last event: regflow
-        never reads the clock.
+        A view over :meth:`explain`, judged at *at* the same way.
         """
-        if at is not None and (
-            not isinstance(at, dt.datetime) or at.utcoffset() is None
-        ):
+        from ._explain import allowed_types
+
+        return allowed_types(self, reg, self._when(reg, at))
+
+    @staticmethod
+    def _when(reg: Registration, at: dt.datetime | None) -> dt.datetime:
+        if at is None:
+            return reg.history[-1].at
+        if not isinstance(at, dt.datetime) or at.utcoffset() is None:
             raise NaiveDatetime("at", at)
-        when = at if at is not None else reg.history[-1].event.at
-        if not self.rules.in_window(when):
-            return ()  # every event would be refused for its time
-        found: list[type[ev.Event]] = []
-        for kind, cls in ev.EVENT_TYPES.items():
-            if kind == ev.StartRegistration.kind or not self._engine.allows(
-                reg.state, kind
-            ):
-                continue
-            if any(
-                not self._guard(reg, probe)
-                for probe in _probes(reg, cls, when, self.rules)
-            ):
-                found.append(cls)
-        return tuple(found)
+        return at
 
     # -- the log ---------------------------------------------------------------
 
-    def replay(self, history: Sequence[Recorded]) -> Registration:
+    def replay(self, history: Sequence[ev.Event]) -> Registration:
         """Rebuild a registration from its history without evaluating guards.
 
         Raises:
             ReplayError: the history is empty, does not begin with
-                StartRegistration, or its sequence numbers have a gap.
+                StartRegistration, or has an event its registration's state
+                has no step for.
         """
         if not history:
             raise ReplayError("cannot replay an empty history")
         first = history[0]
-        if first.seq != 1 or not isinstance(first.event, ev.StartRegistration):
+        if not isinstance(first, ev.StartRegistration):
             raise ReplayError(
-                f"a history begins with StartRegistration at seq 1 (got "
-                f"{type(first.event).__name__} at seq {first.seq})"
+                f"a history begins with StartRegistration (got {type(first).__name__})"
             )
-        reg = self._started(first.event)
+        reg = self._started(first)
         engine, rules = self._engine, self.rules
-        for recorded in history[1:]:
-            event = recorded.event
-            seq = reg.version + 1
-            if recorded.seq != seq:
+        routes, route = engine.routes, engine.route
+        for seq, event in enumerate(history[1:], 2):
+            spec = BY_TYPE.get(type(event))
+            if spec is None or spec.type is ev.StartRegistration:
                 raise ReplayError(
-                    f"history has a gap: expected seq {seq}, got {recorded.seq}"
+                    f"seq {seq}: {type(event).__name__} cannot follow a start"
                 )
-            if not engine.allows(reg.state, event.kind):
-                raise ReplayError(
-                    f"seq {seq}: {event.kind!r} has no transition from {reg.state.value!r}"
-                )
-            changes = EFFECTS[event.kind](reg, event, rules)
-            changes["history"] = (*reg.history, recorded)
-            changes["version"] = seq
-            new = clone(reg, changes)
-            state = engine.route(new, event, rules, reg.state)
-            if state is not reg.state:
-                object.__setattr__(new, "state", state)
-            reg = new
+            targets = spec.targets(reg, event, rules)
+            for track in targets:
+                state = reg.individual if track is Track.INDIVIDUAL else reg.shop
+                if (track, state, spec.kind) not in routes:
+                    raise ReplayError(
+                        f"seq {seq}: {spec.kind!r} has no step from {track.value} "
+                        f"{state.value!r}"
+                    )
+            reg = _fold(reg, event, spec, targets, rules, route)
         return reg
 
-    def diagram(self, *, title: str | None = None) -> str:
-        """Return the machine as mermaid ``stateDiagram-v2`` text.
+    def diagram(self, *, title: str | None = None, active: bool = False) -> str:
+        """Return the statechart as mermaid ``stateDiagram-v2`` text: both tracks
+        as parallel regions, each step labelled with its event and condition.
 
-        Drawn by transitions' ``GraphMachine`` (mermaid engine, no Graphviz).
+        Drawn by transitions' ``HierarchicalGraphMachine`` (mermaid engine, no
+        Graphviz), without its styling; ``active=True`` keeps its marking of
+        the initial state.
         """
-        from transitions.extensions.diagrams import GraphMachine
+        from transitions.extensions import HierarchicalGraphMachine
+        from transitions.extensions.nesting import NestedState
+
+        class _State(NestedState):
+            # State values hold single underscores; the default separator
+            # would nest "profile_incomplete" as "profile" > "incomplete".
+            separator = "__"
+
+        class _Machine(HierarchicalGraphMachine):
+            state_cls = _State
 
         class _Drawing:
             """A throwaway model: GraphMachine draws through one."""
 
-        machine = GraphMachine(
+        machine = _Machine(
             model=_Drawing(),
             graph_engine="mermaid",
             show_conditions=True,
             title=title or f"regflow registration, plan year {self.rules.plan_year}",
-            **machine_kwargs(self._engine.steps),
+            **drawing_kwargs(self._engine.specs),
         )
         text = machine.get_combined_graph().draw(None)
         if not isinstance(text, str):  # draw(None) returns the text for mermaid
             raise DefinitionError("transitions' mermaid engine returned no text")
-        return text
+        if active:
+            return text
+        return (
+            "\n".join(
+                line for line in text.splitlines() if not _STYLING.match(line)
+            ).rstrip()
+            + "\n"
+        )
+
+
+_STYLING: Final = re.compile(r"^\s*(classDef |Class )")
+
+
+def _fold(
+    reg: Registration,
+    event: ev.Event,
+    spec: EventSpec[Any],
+    targets: frozenset[Track],
+    rules: PlanYearRules,
+    router: Router,
+) -> Registration:
+    """The one fold ``apply`` and ``replay`` share: the effect, the snapshot,
+    then each target track's next state (from transitions, or the table)."""
+    changes = spec.effect(reg, event, rules)  # type: ignore[misc]
+    changes["history"] = (*reg.history, event)
+    new = clone(reg, changes)
+    for track in targets:
+        if track is Track.INDIVIDUAL:
+            state = router(track, reg.individual, new, event, rules)
+            if state is not reg.individual:
+                object.__setattr__(new, "individual", state)  # still private
+        else:
+            state = router(track, reg.shop, new, event, rules)
+            if state is not reg.shop:
+                object.__setattr__(new, "shop", state)
+    return new
 
 
 @cache
 def _for_plan_year(plan_year: int) -> Workflow:
     return Workflow(PlanYearRules.for_year(plan_year))
-
-
-def _probes(
-    reg: Registration, cls: type[ev.Event], at: dt.datetime, rules: PlanYearRules
-) -> Iterator[ev.Event]:
-    """Candidate events of *cls*, one per meaningful choice of its fields."""
-    base: dict[str, Any] = {"event_id": _PROBE_ID, "at": at}
-    if cls is ev.SaveProfile:
-        yield ev.SaveProfile(profile=reg.profile, **base)
-    elif cls in (ev.EnrollCurriculum, ev.CompleteMlmsTraining):
-        for curriculum in Curriculum:
-            yield cls(curriculum=curriculum, **base)
-    elif cls is ev.LaunchVendorTraining:
-        later = at + dt.timedelta(days=3)
-        for vendor in rules.approved_vendors:
-            for curriculum in reg.enrollments:
-                yield ev.LaunchVendorTraining(
-                    vendor=vendor,
-                    launch_id=_PROBE_ID,
-                    curriculum=curriculum,
-                    expires_at=later,
-                    **base,
-                )
-    elif cls is ev.CompleteVendorTraining:
-        if reg.launch is not None:
-            yield ev.CompleteVendorTraining(
-                vendor=reg.launch.vendor,
-                launch_id=reg.launch.launch_id,
-                agent_id=reg.agent_id,
-                plan_year=reg.plan_year,
-                **base,
-            )
-    elif cls in (ev.AcceptAgreement, ev.DeclineAgreement):
-        for agreement in rules.required_agreements(reg.profile):
-            yield cls(agreement=agreement, **base)
-    elif cls is ev.ObserveRclListing:
-        for validity in (NpnValidity.VALID, NpnValidity.INVALID):
-            yield ev.ObserveRclListing(npn_valid=validity, **base)
-    elif cls in (ev.Terminate, ev.Reinstate):
-        yield cls(reason=TerminationReason.NON_COMPLIANCE, **base)
-    else:
-        yield cls(**base)

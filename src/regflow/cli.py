@@ -31,7 +31,8 @@ from rich.text import Text
 
 from ._deadlines import Overdue, deadlines, overdue
 from ._errors import RegflowError
-from ._registration import Registration, State
+from ._registration import Registration
+from ._states import Status
 from ._workflow import Workflow
 
 __all__ = ["main"]
@@ -387,13 +388,13 @@ def status(agent: str | None, db: str, plan_year: int | None) -> None:
 
 
 def _print_states(regs: list[Registration]) -> None:
-    table = Table(title="Registrations by state")
-    table.add_column("state")
+    table = Table(title="Registrations by status")
+    table.add_column("status")
     table.add_column("agents", justify="right")
-    for state in State:
-        count = sum(1 for r in regs if r.state is state)
+    for status in Status:
+        count = sum(1 for r in regs if r.status is status)
         if count:
-            table.add_row(state.value, str(count))
+            table.add_row(status.value, str(count))
     _out.print(table)
     _out.print(f"{len(regs)} registration(s)")
 
@@ -402,7 +403,9 @@ def _print_agent(reg: Registration) -> None:
     flow = Workflow.for_plan_year(reg.plan_year)
     _out.print(
         Text.assemble(
-            (reg.agent_id, "bold"), f" plan year {reg.plan_year}: {reg.state.value}"
+            (reg.agent_id, "bold"),
+            f" plan year {reg.plan_year}: {reg.status.value} (Individual "
+            f"{reg.individual.value}, SHOP {reg.shop.value})",
         )
     )
     _out.print(
@@ -422,9 +425,8 @@ def _print_agent(reg: Registration) -> None:
         )
     nxt = ", ".join(cls.__name__ for cls in flow.available(reg)) or "nothing"
     _out.print(f"  may do next: {nxt}")
-    for recorded in reg.history:
-        event = recorded.event
-        _out.print(f"  {recorded.seq:>3} {event.at.isoformat()} {type(event).__name__}")
+    for seq, event in enumerate(reg.history, 1):
+        _out.print(f"  {seq:>3} {event.at.isoformat()} {type(event).__name__}")
 
 
 @cli.command("overdue")

@@ -1,43 +1,8 @@
-"""The events a portal sends to a registration (see :mod:`regflow`)."""
+"""The events a portal sends to a registration (see :mod:`regflow`).
 
-from ._events import (
-    AcceptAgreement,
-    CompleteMlmsTraining,
-    CompleteProfile,
-    CompleteVendorTraining,
-    ConfirmTracker,
-    ContactHelpDesk,
-    DeclineAgreement,
-    EnrollCurriculum,
-    Event,
-    LaunchVendorTraining,
-    ObserveFindLocalHelp,
-    ObserveRclListing,
-    PortalLogin,
-    PrintCertificate,
-    Reinstate,
-    SaveProfile,
-    StartRegistration,
-    Terminate,
-)
+Each is an immutable fact with its own ``event_id`` and an aware ``at``;
+:meth:`regflow.Workflow.explain` says which may be sent now, and why not.
+"""
 
-__all__ = [
-    "AcceptAgreement",
-    "CompleteMlmsTraining",
-    "CompleteProfile",
-    "CompleteVendorTraining",
-    "ConfirmTracker",
-    "ContactHelpDesk",
-    "DeclineAgreement",
-    "EnrollCurriculum",
-    "Event",
-    "LaunchVendorTraining",
-    "ObserveFindLocalHelp",
-    "ObserveRclListing",
-    "PortalLogin",
-    "PrintCertificate",
-    "Reinstate",
-    "SaveProfile",
-    "StartRegistration",
-    "Terminate",
-]
+from ._events import *  # noqa: F403 - the module's public names, listed once
+from ._events import __all__ as __all__

@@ -35,8 +35,11 @@ from .. import _events as ev
 from .._calendar import add_business_days, check_day, cms_date
 from .._deadlines import Escalation, rcl_escalation
 from .._records import Confirmation, NpnValidity
-from .._registration import Registration, State
+from .._records import Marketplaces as _Markets
+from .._registration import Registration
 from .._rules import PlanYearRules
+from .._states import IndividualState as State
+from .._states import ShopState
 from ._rcl import RclRow
 from ._termination import TerminationAction, TerminationRow
 
@@ -61,6 +64,14 @@ _BEFORE_AGREEMENTS: Final = frozenset(
     }
 )
 _WAITING: Final = frozenset({State.REGISTERED, State.ESCALATED})
+_SHOP_LISTABLE: Final = frozenset(
+    {
+        ShopState.REGISTERED,
+        ShopState.NPN_INVALID,
+        ShopState.LISTED,
+        ShopState.REINSTATED,
+    }
+)
 _TERMINATION_EVENTS: Final = (ev.Terminate, ev.Reinstate)
 
 
@@ -150,7 +161,7 @@ def _seen(reg: Registration, kinds: type[ev.Event] | tuple[type[ev.Event], ...])
     # (or, recorded the same day, drop it as a resend). Counting the events of
     # that list already recorded tells the third listing from the first, and
     # stays the same when a run is repeated before its events are recorded.
-    return sum(1 for recorded in reg.history if isinstance(recorded.event, kinds))
+    return sum(1 for event in reg.history if isinstance(event, kinds))
 
 
 def reconcile(
@@ -212,7 +223,7 @@ def _finding(
     # the fields.
     number = reg.npn
     npn = number.value if number is not None else None
-    state = reg.state
+    state = reg.individual
     if npn is None or not reg.is_agent:
         return _found(
             reg,
@@ -263,23 +274,29 @@ def _finding(
     flag = row.npn_valid
     valid = flag is NpnValidity.VALID
     event: ev.Event | None = None
-    current = reg.rcl
-    shown = current is not None and (
-        current.npn_valid,
-        current.individual_completion,
-        current.shop_completion,
-    ) == (flag, row.individual_completion, row.shop_completion)
+    # The SHOP dates reach the SHOP track only once its agreement is
+    # accepted; before that the workflow would refuse the whole listing.
+    shop_listed = row.shop_completion is not None and reg.shop in _SHOP_LISTABLE
+    shown = _shows(
+        reg.individual_listing, flag, row.individual_completion, row.individual_end
+    ) and (
+        not shop_listed
+        or _shows(reg.shop_listing, flag, row.shop_completion, row.shop_end)
+    )
     if state in _LISTABLE and not shown and flag is not NpnValidity.NOT_APPLICABLE:
         nth = _seen(reg, ev.ObserveRclListing) + 1
+        shop_on = row.shop_completion if shop_listed else None
         event = ev.ObserveRclListing(
             event_id=(
                 f"rcl:{reg.plan_year}:{npn}:{nth}:{flag.value}:"
-                f"{row.individual_completion}:{row.shop_completion}"
+                f"{row.individual_completion}:{shop_on}"
             ),
             at=stamp,
             npn_valid=flag,
             individual_completion=row.individual_completion,
-            shop_completion=row.shop_completion,
+            individual_end=row.individual_end,
+            shop_completion=shop_on,
+            shop_end=row.shop_end if shop_listed else None,
         )
     return _found(
         reg,
@@ -296,6 +313,14 @@ def _finding(
     )
 
 
+def _shows(listing: Any, flag: NpnValidity, completed: Any, ends: Any) -> bool:
+    return listing is not None and (
+        listing.npn_valid,
+        listing.completed_on,
+        listing.ends_on,
+    ) == (flag, completed, ends)
+
+
 def _terminated(
     reg: Registration,
     trow: TerminationRow,
@@ -304,15 +329,21 @@ def _terminated(
 ) -> Finding:
     event: ev.Event | None = None
     if trow.action is TerminationAction.TERMINATED:
-        if reg.state in _LISTABLE:
+        if reg.individual in _LISTABLE:
             event = ev.Terminate(
-                event_id=_termination_id(reg, trow), at=stamp, reason=trow.reason
+                event_id=_termination_id(reg, trow),
+                at=stamp,
+                reason=trow.reason,
+                marketplaces=_Markets(trow.marketplaces.value),
             )
         outcome = Outcome.TERMINATED
     else:
-        if reg.state is State.TERMINATED:
+        if reg.individual is State.TERMINATED:
             event = ev.Reinstate(
-                event_id=_termination_id(reg, trow), at=stamp, reason=trow.reason
+                event_id=_termination_id(reg, trow),
+                at=stamp,
+                reason=trow.reason,
+                marketplaces=_Markets(trow.marketplaces.value),
             )
         outcome = Outcome.REINSTATED
     return attrs.evolve(
@@ -364,7 +395,7 @@ def _waiting(
     # The RCL deadline of regflow.deadlines() and the escalation of
     # regflow.overdue(), without the Tracker's and Find Local Help's, which
     # reconcile does not report.
-    registered = reg.registered_at
+    registered = reg.individual_registered_at
     if registered is None:  # pragma: no cover - registered implies agreements
         return _found(
             reg,

@@ -17,7 +17,7 @@ from .._errors import (
     RegistrationNotFound,
     StoreError,
 )
-from .._registration import Recorded, Registration
+from .._registration import Registration
 from ._protocol import RegistrationKey
 from ._schema import (
     POSTGRES_DDL,
@@ -26,7 +26,7 @@ from ._schema import (
     check_schema_version,
     check_write,
     closed_error,
-    decode_event,
+    decode_events,
     decode_snapshot,
     encode_events,
     encode_snapshot,
@@ -237,7 +237,7 @@ class PostgresStore(SQLStore):
         """Append the new events and store the snapshot, atomically (see :class:`Store`)."""
         reg = check_write(registration, expected_version)
         key = RegistrationKey(reg.agent_id, reg.plan_year)
-        rows = encode_events(reg.history[expected_version:])
+        rows = encode_events(reg.history, expected_version)
         with self._lock:
             encoded = encode_snapshot(reg, self._memo.previous(key, expected_version))
         params = self._params(reg, encoded.text)
@@ -268,7 +268,7 @@ class PostgresStore(SQLStore):
             "year": reg.plan_year,
             "agent": reg.agent_id,
             "account": reg.portal_account_id,
-            "state": reg.state.value,
+            "state": reg.individual.value,
             "npn": None if reg.npn is None else reg.npn.value,
             "version": reg.version,
             "snapshot": snapshot,
@@ -309,13 +309,13 @@ class PostgresStore(SQLStore):
         """Snapshots from one page of rows, reading the missing logs in one query."""
         found: dict[RegistrationKey, Registration | None] = {}
         with self._lock, self._errors:
-            for year, agent, _, text, _, _ in page:
+            for year, agent, version, text, _, _ in page:
                 key = RegistrationKey(agent, year)
-                found[key] = self._memo.get(key, text)
+                found[key] = self._memo.get(key, text, version)
             missing = [
                 row for row in page if found[RegistrationKey(row[1], row[0])] is None
             ]
-            logs: dict[RegistrationKey, list[Recorded]] = {}
+            logs: dict[RegistrationKey, list[tuple[int, Any]]] = {}
             if missing:
                 params = {
                     "years": [row[0] for row in missing],
@@ -325,12 +325,13 @@ class PostgresStore(SQLStore):
                 events = self._connection().execute(self._sql["histories"], params)
                 for year, agent, seq, body in events:
                     key = RegistrationKey(agent, year)
-                    logs.setdefault(key, []).append(decode_event(key, seq, body))
+                    logs.setdefault(key, []).append((seq, body))
         regs: list[Registration] = []
         for year, agent, version, text, state, npn in page:
             key = RegistrationKey(agent, year)
             reg = found[key]
             if reg is None:
-                reg = decode_snapshot(key, version, text, logs.get(key, []))
+                log = decode_events(key, logs.get(key, []))
+                reg = decode_snapshot(key, version, text, log)
             regs.append(check_columns(key, reg, state, npn))
         return regs

@@ -15,8 +15,10 @@ from typing import NamedTuple, Protocol, Self, runtime_checkable
 import attrs
 
 from .._errors import StoreSchemaTooNew
+from .._events import Event
 from .._npn import NPN
-from .._registration import Recorded, Registration, State
+from .._registration import Registration
+from .._states import IndividualState
 
 __all__ = ["History", "RegistrationKey", "Store", "StoreSchemaTooNew"]
 
@@ -34,7 +36,7 @@ class History:
 
     agent_id: str
     plan_year: int
-    records: tuple[Recorded, ...]
+    events: tuple[Event, ...]
 
     @property
     def key(self) -> RegistrationKey:
@@ -109,7 +111,7 @@ class Store(Protocol):
         """
         ...
 
-    def history(self, agent_id: str, plan_year: int) -> tuple[Recorded, ...]:
+    def history(self, agent_id: str, plan_year: int) -> tuple[Event, ...]:
         """Return a registration's event log, from the log itself (not the snapshot).
 
         Raises:
@@ -127,7 +129,7 @@ class Store(Protocol):
     def find(
         self,
         *,
-        state: State | None = None,
+        state: IndividualState | None = None,
         npn: NPN | None = None,
         plan_year: int | None = None,
     ) -> Iterator[Registration]:

@@ -24,8 +24,9 @@ from .._errors import (
 )
 from .._events import Event, StartRegistration
 from .._npn import NPN
-from .._registration import Registration, State
+from .._registration import Registration
 from .._serialization import dumps
+from .._states import IndividualState
 from .._workflow import Decision, Workflow
 from ._protocol import Closing, History, RegistrationKey, Store
 
@@ -104,10 +105,11 @@ class Repository(Closing):
         return self.workflows(plan_year).check(reg, event)
 
     def by_state(
-        self, state: State, *, plan_year: int | None = None
+        self, state: IndividualState, *, plan_year: int | None = None
     ) -> Iterator[Registration]:
-        """Yield the registrations in *state* (of *plan_year*, if given)."""
-        return self.store.find(state=State(state), plan_year=plan_year)
+        """Yield the registrations whose Individual track is in *state*
+        (of *plan_year*, if given)."""
+        return self.store.find(state=IndividualState(state), plan_year=plan_year)
 
     def by_npn(
         self, npn: NPN | str, *, plan_year: int | None = None
@@ -152,7 +154,7 @@ class Repository(Closing):
             self.store.write(reg, expected_version=0)
         except ConcurrencyConflict:
             stored = self.store.load(event.agent_id, event.plan_year)
-            first = stored.history[0].event
+            first = stored.history[0]
             if first.event_id != event.event_id:
                 raise
             if not _same(first, event):
@@ -218,11 +220,12 @@ class Repository(Closing):
 
     def _applied_before(self, reg: Registration, event: Event) -> Registration | None:
         event_id = event.event_id
-        for recorded in reversed(reg.history):
-            if recorded.event.event_id == event_id:
-                if not _same(recorded.event, event):
+        for seq in range(reg.version, 0, -1):
+            recorded = reg.history[seq - 1]
+            if recorded.event_id == event_id:
+                if not _same(recorded, event):
                     raise IdempotencyConflict(reg.agent_id, reg.plan_year, event_id)
-                return self._as_of(reg, recorded.seq)
+                return self._as_of(reg, seq)
         return None
 
     def _as_of(self, reg: Registration, seq: int) -> Registration:

@@ -21,6 +21,7 @@ from typing import Any, Final, NamedTuple
 
 import attrs
 
+from .._converter import converter
 from .._errors import (
     CorruptRecord,
     IdempotencyConflict,
@@ -29,8 +30,8 @@ from .._errors import (
     StoreError,
 )
 from .._events import Event, StartRegistration
-from .._registration import Recorded, Registration
-from .._serialization import converter, structure, unstructure
+from .._registration import SCHEMA_VERSION, Registration
+from .._serialization import structure, unstructure
 from ._protocol import RegistrationKey, StoreSchemaTooNew
 
 __all__ = [
@@ -42,7 +43,7 @@ __all__ = [
     "SnapshotMemo",
     "check_columns",
     "check_schema_version",
-    "decode_event",
+    "decode_events",
     "decode_snapshot",
     "encode_events",
     "encode_snapshot",
@@ -199,43 +200,37 @@ def check_write(registration: object, expected_version: object) -> Registration:
             f"was read at (got {expected_version!r})"
         )
     history = reg.history
-    if reg.version != len(history) or reg.version <= expected_version:
+    if reg.version <= expected_version:
         raise InvalidValue(
             f"registration ({reg.agent_id!r}, {reg.plan_year}) at version "
-            f"{reg.version} with {len(history)} recorded events has nothing new "
-            f"over expected_version {expected_version}; write the registration "
-            "Workflow.apply returned, with its full history"
+            f"{reg.version} has nothing new over expected_version "
+            f"{expected_version}; write the registration Workflow.apply returned, "
+            "with its full history"
         )
-    for number, recorded in enumerate(history[expected_version:], expected_version + 1):
-        if recorded.seq != number:
-            raise InvalidValue(
-                f"registration ({reg.agent_id!r}, {reg.plan_year}): history position "
-                f"{number} holds seq {recorded.seq}; a history is numbered 1, 2, 3..."
-            )
-    if expected_version == 0 and not isinstance(history[0].event, StartRegistration):
+    if expected_version == 0 and not isinstance(history[0], StartRegistration):
         raise InvalidValue(
             f"registration ({reg.agent_id!r}, {reg.plan_year}) must begin with "
-            f"StartRegistration (got {type(history[0].event).__name__})"
+            f"StartRegistration (got {type(history[0]).__name__})"
         )
     seen: set[str] = set()
-    for recorded in history:
-        event_id = recorded.event.event_id
+    for event in history:
+        event_id = event.event_id
         if event_id in seen:
             raise IdempotencyConflict(reg.agent_id, reg.plan_year, event_id)
         seen.add(event_id)
     return reg
 
 
-def encode_events(records: Sequence[Recorded]) -> list[EventRow]:
-    """Return the rows for *records*."""
+def encode_events(history: Sequence[Event], after: int) -> list[EventRow]:
+    """Return the rows for the events of *history* after the first *after*."""
     rows = []
-    for r in records:
-        data = unstructure(r.event)
+    for seq, event in enumerate(history[after:], after + 1):
+        data = unstructure(event)
         # The column holds the instant in UTC: PostgreSQL refuses offsets with
         # seconds, which Python allows, and UTC text sorts in time order. The
         # body keeps the offset the event was given.
-        at = r.event.at.astimezone(dt.timezone.utc).isoformat()
-        rows.append(EventRow(r.seq, r.event.event_id, r.event.kind, at, _encode(data)))
+        at = event.at.astimezone(dt.timezone.utc).isoformat()
+        rows.append(EventRow(seq, event.event_id, event.kind, at, _encode(data)))
     return rows
 
 
@@ -286,46 +281,52 @@ def encode_snapshot(
             part = _encode(hook(value))
         parts[name] = part
         pieces.append(f"{key}:{part}")
+    pieces.append(_SCHEMA_PIECE)
     return Encoded("{" + ",".join(pieces) + "}", parts)
 
 
+_SCHEMA_PIECE: Final = f'"schema_version":{SCHEMA_VERSION}'
+
+
 def decode_snapshot(
-    key: RegistrationKey, version: int, data: object, records: Sequence[Recorded]
+    key: RegistrationKey, version: int, data: object, events: Sequence[Event]
 ) -> Registration:
     """Rebuild a registration from its snapshot row and its first *version* events.
 
+    A row written by regflow 0.1 (snapshot schema 1) is upgraded from its log,
+    which its text does not hold.
+
     Raises:
         CorruptRecord: the text is not a snapshot (or is a newer regflow's), it
-            is of another registration or version than its row says, or the
-            log does not hold exactly events 1 to *version*.
+            is of another registration than its row says, or the log does not
+            hold exactly *version* events.
     """
     agent_id, plan_year = key
+    if len(events) != version:
+        raise CorruptRecord(
+            agent_id,
+            plan_year,
+            f"snapshot is at version {version} but the log holds {len(events)} events",
+        )
     try:
         if not isinstance(data, str):
             raise TypeError(f"snapshot column holds {type(data).__name__}, not text")
-        state: Registration = structure(json.loads(data), verify=False)
+        parsed = json.loads(data)
+        if isinstance(parsed, dict) and parsed.get("schema_version") == 1:
+            parsed["history"] = [
+                {"seq": seq, "event": unstructure(event)}
+                for seq, event in enumerate(events, 1)
+            ]
+        state: Registration = structure(parsed, verify=False)
     except (RegflowError, ValueError, TypeError, RecursionError) as exc:
         raise CorruptRecord(agent_id, plan_year, f"snapshot: {_problem(exc)}") from exc
-    if (state.agent_id, state.plan_year, state.version) != (
-        agent_id,
-        plan_year,
-        version,
-    ):
+    if (state.agent_id, state.plan_year) != (agent_id, plan_year):
         raise CorruptRecord(
             agent_id,
             plan_year,
-            f"snapshot is of ({state.agent_id!r}, {state.plan_year}) at version "
-            f"{state.version}, but its row says version {version}",
+            f"snapshot is of ({state.agent_id!r}, {state.plan_year})",
         )
-    seqs = [r.seq for r in records]
-    if seqs != list(range(1, version + 1)):
-        raise CorruptRecord(
-            agent_id,
-            plan_year,
-            f"snapshot is at version {version} but the log holds events "
-            f"{_ranges(seqs)}",
-        )
-    return attrs.evolve(state, history=tuple(records))
+    return attrs.evolve(state, history=tuple(events))
 
 
 def check_columns(
@@ -337,36 +338,41 @@ def check_columns(
         CorruptRecord: they do not (listings by state or NPN would be wrong).
     """
     own = None if reg.npn is None else reg.npn.value
-    if reg.state.value != state or own != npn:
+    if reg.individual.value != state or own != npn:
         raise CorruptRecord(
             key[0],
             key[1],
             f"snapshot row's columns say state {state!r} and NPN {npn!r}, "
-            f"its snapshot says {reg.state.value!r} and {own!r}",
+            f"its snapshot says {reg.individual.value!r} and {own!r}",
         )
     return reg
 
 
-def _ranges(seqs: Sequence[int]) -> str:
-    if not seqs:
-        return "none"
-    return f"{len(seqs)} events numbered {seqs[0]}..{seqs[-1]}"
+def decode_events(
+    key: RegistrationKey, rows: Sequence[tuple[int, object]]
+) -> tuple[Event, ...]:
+    """Read event rows ``(seq, body)`` back, in order, numbered 1, 2, 3...
 
-
-def decode_event(key: RegistrationKey, seq: int, data: object) -> Recorded:
-    """Read an event row back (its body as JSON text or already-parsed data).
+    A body is JSON text or already-parsed data.
 
     Raises:
-        CorruptRecord: the row is not a regflow event.
+        CorruptRecord: a row is not a regflow event, or the numbering has a gap.
     """
-    try:
-        raw = json.loads(data) if isinstance(data, str | bytes) else data
-        event: Event = structure(raw, Event)
-    except (RegflowError, ValueError, TypeError, RecursionError) as exc:
-        raise CorruptRecord(
-            key[0], key[1], f"event seq {seq}: {_problem(exc)}"
-        ) from exc
-    return Recorded(seq, event)
+    events = []
+    for position, (seq, data) in enumerate(rows, 1):
+        if seq != position:
+            raise CorruptRecord(
+                key[0], key[1], f"the log has a gap: event {position} is numbered {seq}"
+            )
+        try:
+            raw = json.loads(data) if isinstance(data, str | bytes) else data
+            event: Event = structure(raw, Event)
+        except (RegflowError, ValueError, TypeError, RecursionError) as exc:
+            raise CorruptRecord(
+                key[0], key[1], f"event seq {seq}: {_problem(exc)}"
+            ) from exc
+        events.append(event)
+    return tuple(events)
 
 
 class _Entry(NamedTuple):
@@ -386,10 +392,14 @@ class SnapshotMemo:
         self._size = size
         self._items: OrderedDict[RegistrationKey, _Entry] = OrderedDict()
 
-    def get(self, key: RegistrationKey, text: str) -> Registration | None:
-        """Return the snapshot read from *text* before, if it is remembered."""
+    def get(self, key: RegistrationKey, text: str, version: int) -> Registration | None:
+        """Return the snapshot read from *text* at *version* before, if remembered.
+
+        The text alone does not say the version (an event may change no
+        field the text holds), so both must match.
+        """
         found = self._items.get(key)
-        if found is None or found.text != text:
+        if found is None or found.text != text or found.reg.version != version:
             return None
         self._items.move_to_end(key)
         return found.reg

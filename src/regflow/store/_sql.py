@@ -27,10 +27,12 @@ from .._errors import (
     RegistrationNotFound,
     StoreError,
 )
+from .._events import Event
 from .._npn import NPN
-from .._registration import Recorded, Registration, State
+from .._registration import Registration
+from .._states import IndividualState
 from ._protocol import Closing, RegistrationKey
-from ._schema import SnapshotMemo, check_columns, decode_event, decode_snapshot
+from ._schema import SnapshotMemo, check_columns, decode_events, decode_snapshot
 
 __all__ = [
     "Connection",
@@ -223,7 +225,7 @@ class SQLStore(Closing, abc.ABC):
                 raise RegistrationNotFound(agent_id, plan_year)
             return self._snapshot(conn, key, *row)
 
-    def history(self, agent_id: str, plan_year: int) -> tuple[Recorded, ...]:
+    def history(self, agent_id: str, plan_year: int) -> tuple[Event, ...]:
         """Return a registration's event log (see :class:`Store`)."""
         key = RegistrationKey(agent_id, plan_year)
         with self._lock, self._errors:
@@ -243,7 +245,7 @@ class SQLStore(Closing, abc.ABC):
     def find(
         self,
         *,
-        state: State | None = None,
+        state: IndividualState | None = None,
         npn: NPN | None = None,
         plan_year: int | None = None,
     ) -> Iterator[Registration]:
@@ -253,7 +255,7 @@ class SQLStore(Closing, abc.ABC):
         params: list[Any] = []
         if state is not None:
             where.append(f"state = {mark}")
-            params.append(State(state).value)
+            params.append(IndividualState(state).value)
         if npn is not None:
             where.append(f"npn = {mark}")
             params.append(NPN.parse(str(npn)).value)
@@ -272,7 +274,7 @@ class SQLStore(Closing, abc.ABC):
         state: str,
         npn: str | None,
     ) -> Registration:
-        reg = self._memo.get(key, text)
+        reg = self._memo.get(key, text, version)
         if reg is None:
             # Events 1..version were committed with this snapshot and never
             # change, so reading them after it needs no transaction.
@@ -283,10 +285,10 @@ class SQLStore(Closing, abc.ABC):
 
     def _records(
         self, conn: Connection, key: RegistrationKey, upto: int
-    ) -> tuple[Recorded, ...]:
+    ) -> tuple[Event, ...]:
         params = (key.plan_year, key.agent_id, upto)
         rows = conn.execute(self._reads.history, params).fetchall()
-        return tuple(decode_event(key, seq, body) for seq, body in rows)
+        return decode_events(key, rows)
 
     def _version(self, conn: Connection, key: RegistrationKey) -> int:
         row = conn.execute(
@@ -309,9 +311,9 @@ class SQLStore(Closing, abc.ABC):
             where = (key.plan_year, key.agent_id)
             rows = conn.execute(self._reads.event_ids, where).fetchall()
             taken = {row[0] for row in rows}
-            for recorded in reg.history[expected:]:
-                if recorded.event.event_id in taken:
-                    return IdempotencyConflict(*key, recorded.event.event_id)
+            for event in reg.history[expected:]:
+                if event.event_id in taken:
+                    return IdempotencyConflict(*key, event.event_id)
         elif constraint != "seq":
             return StoreError(f"{self._where} refused registration {tuple(key)}: {exc}")
         # A clashing seq is another writer's append that committed first.

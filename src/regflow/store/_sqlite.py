@@ -201,13 +201,19 @@ class SQLiteStore(SQLStore):
         reg = check_write(registration, expected_version)
         key = RegistrationKey(reg.agent_id, reg.plan_year)
         where = (reg.plan_year, reg.agent_id)
-        rows = [(*where, *row) for row in encode_events(reg.history[expected_version:])]
+        rows = [(*where, *row) for row in encode_events(reg.history, expected_version)]
         with self._lock, self._errors:
             previous = self._memo.previous(key, expected_version)
             text, data = encode_snapshot(reg, previous)
             if expected_version == 0:
                 npn = None if reg.npn is None else reg.npn.value
-                snap = (reg.portal_account_id, reg.state.value, npn, reg.version, text)
+                snap = (
+                    reg.portal_account_id,
+                    reg.individual.value,
+                    npn,
+                    reg.version,
+                    text,
+                )
                 statement, params = _INSERT, (*where, *snap)
             else:
                 old = None if previous is None else previous[0]
@@ -243,7 +249,7 @@ class SQLiteStore(SQLStore):
         where = (reg.plan_year, reg.agent_id)
         text, data = encode_snapshot(reg)
         npn = None if reg.npn is None else reg.npn.value
-        snap = (reg.portal_account_id, reg.state.value, npn, reg.version, text)
+        snap = (reg.portal_account_id, reg.individual.value, npn, reg.version, text)
         with self._lock, self._errors:
             conn = self._connection()
             try:
@@ -273,11 +279,11 @@ def _update(
     Only the indexed columns that changed are SET: SQLite then leaves their
     indexes alone, which saves pages (and time) in every commit.
     """
-    state = old is None or old.state is not reg.state
+    state = old is None or old.individual is not reg.individual
     npn = old is None or old.npn != reg.npn
     params: list[Any] = []
     if state:
-        params.append(reg.state.value)
+        params.append(reg.individual.value)
     if npn:
         params.append(None if reg.npn is None else reg.npn.value)
     params += (reg.version, text, reg.plan_year, reg.agent_id, expected)

@@ -32,7 +32,8 @@ from .._errors import (
     StepRefused,
 )
 from .._records import ContactDetails, Profile, Role
-from .._registration import Registration, State
+from .._registration import Registration
+from .._states import IndividualState as State
 from .._workflow import Workflow
 from ._protocol import Store
 from ._repository import Repository
@@ -173,9 +174,7 @@ def check_event_ids_unique(make_store: StoreFactory) -> None:
         store.write(reg, expected_version=0)
         saved = agent.flow.apply(reg, agent.save())
         store.write(saved, expected_version=1)
-        reused = attrs.evolve(
-            agent.complete(), event_id=saved.history[-1].event.event_id
-        )
+        reused = attrs.evolve(agent.complete(), event_id=saved.history[-1].event_id)
         bad = agent.flow.apply(saved, reused)
         exc = _raises(IdempotencyConflict, lambda: store.write(bad, expected_version=2))
         assert exc.event_id == reused.event_id
@@ -315,7 +314,7 @@ def check_repository_retries(make_store: StoreFactory) -> None:
             StepRefused,
             lambda: Repository(racing).apply(agent.agent_id, _YEAR, agent.complete()),
         )
-        assert repo.load(agent.agent_id, _YEAR).state is State.TRAINING
+        assert repo.load(agent.agent_id, _YEAR).individual is State.TRAINING
         reg = repo.load(agent.agent_id, _YEAR)
         exc = _raises(
             ConcurrencyConflict,
