@@ -57,7 +57,7 @@ def snapshot_json() -> dict[str, Any]:
         (["profile", "contact", "email"], ["a@b"], "expected a string, got an array"),
         (["profile", "find_local_help"], "yes", "expected true or false"),
         (["history", 0, "plan_year"], "2024", "expected an integer"),
-        (["history", 1, "profile", "npn"], 19876543, "not text"),
+        (["history", 1, "profile", "npn"], 19876543, "expected an NPN as text"),
         (["individual"], "certifed", "not a valid IndividualState"),
     ],
 )

@@ -89,6 +89,19 @@ def _is_tuple(cls: Any) -> bool:
     return origin is tuple
 
 
+def _is_optional_npn(cls: Any) -> bool:
+    return bool(cls == NPN | None)
+
+
+def _structure_optional_npn(value: Any, _: type) -> NPN | None:
+    # A blank NPN field of a form is "not entered", as in Profile itself.
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"expected an NPN as text, got {json_type(value)}")
+    return NPN.parse(value)
+
+
 def _is_event(cls: Any) -> bool:
     return isinstance(cls, type) and issubclass(cls, Event)
 
@@ -130,6 +143,7 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(dt.date, _structure_date)
     conv.register_unstructure_hook(NPN, str)
     conv.register_structure_hook(NPN, lambda value, _: NPN.parse(value))
+    conv.register_structure_hook_func(_is_optional_npn, _structure_optional_npn)
     _register_events(conv)
     _register_snapshot(conv)
     _register_results(conv)

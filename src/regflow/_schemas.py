@@ -31,7 +31,13 @@ from ._registration import SCHEMA_VERSION, Registration
 from ._states import Status
 from ._workflow import Decision
 
-__all__ = ["SCHEMA_FILES", "json_schema", "shipped_schema"]
+__all__ = [
+    "SCHEMA_FILES",
+    "json_schema",
+    "render_schema",
+    "shipped_schema",
+    "write_shipped",
+]
 
 DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
 _NONBLANK: Final = {"type": "string", "minLength": 1, "pattern": r"\S"}
@@ -246,12 +252,21 @@ def shipped_schema(name: str) -> dict[str, Any]:
     return found
 
 
-if __name__ == "__main__":  # python -m regflow._schemas writes the shipped files
+def write_shipped(folder: str | None = None) -> list[str]:
+    """Write every shipped schema file into *folder* (the package's by default).
+
+    ``make schemas`` runs this after a change to a class; a test fails while
+    the shipped files differ from what this regflow generates.
+    """
     import pathlib
 
-    folder = pathlib.Path(__file__).parent / "schemas"
-    folder.mkdir(exist_ok=True)
-    for old in folder.glob("*.json"):
-        old.unlink()
-    for file in SCHEMA_FILES:
-        (folder / file).write_text(render_schema(file), encoding="utf-8")
+    target = (
+        pathlib.Path(folder) if folder else pathlib.Path(__file__).parent / "schemas"
+    )
+    target.mkdir(exist_ok=True)
+    for old in target.glob("*.json"):
+        if old.name not in SCHEMA_FILES:
+            old.unlink()
+    for name in SCHEMA_FILES:
+        (target / name).write_text(render_schema(name), encoding="utf-8")
+    return sorted(SCHEMA_FILES)
