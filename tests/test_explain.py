@@ -141,14 +141,22 @@ def test_fields_say_who_fills_them() -> None:
     assert {f.name: f.required for f in rcl.fields}["individual_end"] is False
 
 
-def test_rcl_choices_name_the_tracks_they_list() -> None:
-    """RCL rows differ only by their tracks; their labels say which."""
-    reg = registered(FLOW, agent_profile(shop=True))
-    option = FLOW.explain(reg).option(ev.ObserveRclListing)
-    labels = [c.label for c in option.choices]
-    assert "NPN valid (Individual Marketplace)" in labels
-    assert "NPN valid (SHOP)" in labels
-    assert "NPN not valid (Individual Marketplace + SHOP)" in labels
+def test_rcl_choices_are_the_rows_a_list_import_would_record() -> None:
+    """NPN valid or not, dated for each track on the lists now."""
+    both = FLOW.explain(registered(FLOW, agent_profile(shop=True)))
+    option = both.option(ev.ObserveRclListing)
+    assert [c.label for c in option.choices] == ["NPN valid", "NPN not valid"]
+    assert {c.tracks for c in option.choices} == {(Track.INDIVIDUAL, Track.SHOP)}
+    shop_only = in_training(FLOW, new_agent(FLOW), agent_profile(shop=True))
+    shop_only = FLOW.apply(
+        shop_only,
+        ev.AcceptAgreement(
+            event_id=eid(), at=at(2), agreement=Agreement.SHOP_PRIVACY_SECURITY
+        ),
+    )
+    option = FLOW.explain(shop_only).option(ev.ObserveRclListing)
+    assert {c.tracks for c in option.choices} == {(Track.SHOP,)}
+    assert option.allowed
 
 
 def test_time_dependent_options_are_judged_at_the_given_time() -> None:

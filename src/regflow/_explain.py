@@ -201,15 +201,27 @@ _Probe = tuple[Mapping[str, Any], tuple[Refusal, ...], frozenset[Track]]
 
 
 def _probe(
-    flow: Workflow, reg: Registration, spec: EventSpec[Any], at: dt.datetime
+    flow: Workflow,
+    reg: Registration,
+    spec: EventSpec[Any],
+    at: dt.datetime,
+    timing: tuple[bool, tuple[Refusal, ...]] | None = None,
 ) -> list[_Probe]:
+    """Each choice of *spec* now, with its refusals and the tracks it acts on.
+
+    *timing* is the probes' shared time verdict (``Workflow._timing``), when
+    the caller judged it already.
+    """
     rules = flow.rules
     build = _builder(spec.type)  # type: ignore[arg-type]
     base = {"event_id": PROBE_ID, "at": at, **spec.filled(reg, rules, at)}
     found: list[_Probe] = []
     for values in spec.choices(reg, rules, at):
         event = build({**base, **values})
-        refusals, _, targets = flow._decide(reg, event)
+        if timing is None:
+            timing = flow._timing(reg, event)
+        targets = spec.targets(reg, event, rules)
+        refusals = flow._refusals(reg, event, spec, targets, timing)
         found.append((values, refusals, targets))
     return found
 
@@ -234,29 +246,17 @@ def explain(flow: Workflow, reg: Registration, at: dt.datetime, locale: str) -> 
             f"no messages for locale {locale!r}; known: {', '.join(locales())}; "
             "add one with regflow.register_locale()"
         )
+    timing = flow._timing(
+        reg, _builder(ev.PortalLogin)({"event_id": PROBE_ID, "at": at})
+    )
     options = []
     for spec in _SPECS:
-        probes = _probe(flow, reg, spec, at)
-        texts = [_choice_label(values, locale) for values, _, _ in probes]
-        # Choices told apart only by their tracks (RCL rows) say which.
-        alike = len(set(texts)) < len(texts)
-        choices = []
-        for text, (values, refusals, targets) in zip(texts, probes, strict=True):
-            tracks = tuple(t for t in Track if t in targets)
-            if alike:
-                names = " + ".join(label("track", t.value, locale) for t in tracks)
-                text = f"{text} ({names})" if text else names
-            choices.append(
-                Choice(
-                    values=values,
-                    label=text,
-                    tracks=tracks,
-                    allowed=not refusals,
-                    refusals=refusals,
-                    messages=tuple(r.message(locale) for r in refusals),
-                )
-            )
-        closest = min(choices, key=lambda c: len(c.refusals))
+        probes = _probe(flow, reg, spec, at, timing)
+        choices = _choices(probes, locale)
+        closest = choices[0]
+        for choice in choices:
+            if len(choice.refusals) < len(closest.refusals):
+                closest = choice
         options.append(
             Option(
                 kind=spec.kind,
@@ -266,7 +266,7 @@ def explain(flow: Workflow, reg: Registration, at: dt.datetime, locale: str) -> 
                 refusals=closest.refusals,
                 messages=closest.messages,
                 fields=_fields(spec),
-                choices=tuple(choices),
+                choices=choices,
             )
         )
     return Menu(
@@ -280,3 +280,29 @@ def explain(flow: Workflow, reg: Registration, at: dt.datetime, locale: str) -> 
         locale=locale,
         options=tuple(options),
     )
+
+
+def _choices(probes: list[_Probe], locale: str) -> tuple[Choice, ...]:
+    return tuple(
+        [
+            Choice(
+                values=values,
+                label=_choice_label(values, locale),
+                tracks=_ORDERED[targets],
+                allowed=not refusals,
+                refusals=refusals,
+                messages=tuple([r.message(locale) for r in refusals])
+                if refusals
+                else (),
+            )
+            for values, refusals, targets in probes
+        ]
+    )
+
+
+_ORDERED: Final = {
+    frozenset(): (),
+    frozenset({Track.INDIVIDUAL}): (Track.INDIVIDUAL,),
+    frozenset({Track.SHOP}): (Track.SHOP,),
+    frozenset(Track): (Track.INDIVIDUAL, Track.SHOP),
+}

@@ -23,6 +23,7 @@ from . import _events as ev
 from ._catalog import CATALOG, INITIAL, TRACK_STATES, EventSpec, Step
 from ._catalog._spec import Condition, TrackState
 from ._errors import DefinitionError
+from ._messages import Refusal
 from ._registration import Registration
 from ._rules import PlanYearRules
 from ._states import Track
@@ -94,6 +95,9 @@ class Engine:
     machines: Mapping[Track, Any]
     routes: Mapping[tuple[Track, TrackState, str], tuple[Route, ...]]
     specs: tuple[EventSpec[Any], ...]
+    impossible: Mapping[tuple[Track, TrackState, str], tuple[Refusal]]
+    """The ``state.not_allowed`` refusal of every (track, state, event) with no
+    step, made once: ``check`` and ``explain`` look them up."""
 
     def allows(self, track: Track, state: TrackState, kind: str) -> bool:
         """Whether *kind* has a transition from *state* on *track* at all."""
@@ -149,7 +153,26 @@ def build(specs: Sequence[EventSpec[Any]] = CATALOG) -> Engine:
                 key = (step.track, source, spec.kind)
                 routes.setdefault(key, []).append((step.dest, step.when))
     frozen = {key: tuple(value) for key, value in routes.items()}
-    return Engine(machines=machines, routes=frozen, specs=tuple(specs))
+    impossible = {
+        (track, state, spec.kind): (
+            Refusal(
+                "state.not_allowed",
+                {"event": spec.kind, "state": _state_name(track, state)},
+            ),
+        )
+        for spec in specs
+        for track in Track
+        for state in TRACK_STATES[track]
+        if (track, state, spec.kind) not in frozen
+    }
+    return Engine(
+        machines=machines, routes=frozen, specs=tuple(specs), impossible=impossible
+    )
+
+
+def _state_name(track: Track, state: TrackState) -> str:
+    # SHOP states share names with Individual ones; refusals tell them apart.
+    return f"shop.{state.value}" if track is Track.SHOP else state.value
 
 
 _TRACK_NAMES: Final = {Track.INDIVIDUAL: "individual", Track.SHOP: "shop"}

@@ -194,6 +194,17 @@ ES: Final[dict[str, str]] = {
 
 _CATALOGS: dict[str, Mapping[str, str]] = {"en": EN, "es": ES}
 
+# Rendered refusals by (refusal, locale): a menu renders the same few dozen
+# over and over. Emptied whenever a catalog changes, and when it grows large.
+_RENDERED: dict[tuple[Refusal, str], str] = {}
+_RENDERED_LIMIT: Final = 4096
+_LABELS: dict[tuple[str, str, str], str] = {}
+
+
+def _changed() -> None:
+    _RENDERED.clear()
+    _LABELS.clear()
+
 
 def install(texts: Mapping[str, Mapping[str, str]]) -> None:
     """Add the catalog's texts (by shipped locale) to the shipped catalogs."""
@@ -202,6 +213,7 @@ def install(texts: Mapping[str, Mapping[str, str]]) -> None:
         if base is None:
             raise InvalidValue(f"{locale!r} is not a locale regflow ships")
         base.update(found)
+    _changed()
 
 
 def register_locale(
@@ -224,6 +236,7 @@ def register_locale(
             f"unknown message codes for locale {locale!r}: {', '.join(unknown)}"
         )
     _CATALOGS[locale] = {**_CATALOGS[fallback], **messages}
+    _changed()
 
 
 def locales() -> tuple[str, ...]:
@@ -238,7 +251,13 @@ def render(code: str, locale: str, **params: str | int) -> str:
 
 def label(category: str, value: str, locale: str) -> str:
     """The name of *value* in *locale*, e.g. ``label("agreement", "shop_privacy_security")``."""
-    return _catalog(locale).get(f"{category}.{value}", value)
+    key = (category, value, locale)
+    found = _LABELS.get(key)
+    if found is None:
+        found = _catalog(locale).get(f"{category}.{value}", value)
+        if len(_LABELS) < _RENDERED_LIMIT:
+            _LABELS[key] = found
+    return found
 
 
 def _catalog(locale: str) -> Mapping[str, str]:
@@ -271,6 +290,18 @@ class Refusal:
 
     def message(self, locale: str = "en") -> str:
         """Return the refusal's text in *locale* (``"en"``, ``"es"``, or registered)."""
+        if locale not in _CATALOGS:
+            _catalog(locale)  # raises, naming the locales there are
+        key = (self, locale)
+        text = _RENDERED.get(key)
+        if text is None:
+            text = self._render(locale)
+            if len(_RENDERED) >= _RENDERED_LIMIT:
+                _RENDERED.clear()
+            _RENDERED[key] = text
+        return text
+
+    def _render(self, locale: str) -> str:
         catalog = _catalog(locale)
         values: dict[str, object] = {}
         for key, value in self.params.items():

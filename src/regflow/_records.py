@@ -38,12 +38,16 @@ __all__ = [
 class Role(enum.Enum):
     """The MLMS user role (S5): exactly one of two."""
 
+    __hash__ = object.__hash__  # singletons; see regflow._states
+
     MARKETPLACE_AGENT_BROKER = "marketplace_agent_broker"
     NOT_AN_AGENT_BROKER = "not_an_agent_broker"
 
 
 class Curriculum(enum.Enum):
     """A training curriculum (S1, S11, S12)."""
+
+    __hash__ = object.__hash__  # singletons; see regflow._states
 
     RETURNING = "returning"
     INDIVIDUAL = "individual"
@@ -53,6 +57,8 @@ class Curriculum(enum.Enum):
 class Agreement(enum.Enum):
     """A Marketplace agreement accepted with "I Agree" (S16)."""
 
+    __hash__ = object.__hash__  # singletons; see regflow._states
+
     INDIVIDUAL_GENERAL = "individual_general"
     INDIVIDUAL_PRIVACY_SECURITY = "individual_privacy_security"
     SHOP_PRIVACY_SECURITY = "shop_privacy_security"
@@ -60,6 +66,8 @@ class Agreement(enum.Enum):
 
 class Confirmation(enum.Enum):
     """A public confirmation after the agreements (S18-S21)."""
+
+    __hash__ = object.__hash__  # singletons; see regflow._states
 
     TRACKER = "tracker"
     RCL = "rcl"
@@ -69,6 +77,8 @@ class Confirmation(enum.Enum):
 class NpnValidity(enum.Enum):
     """The RCL's ``NPN Valid (Current Plan Year Only)`` flag."""
 
+    __hash__ = object.__hash__  # singletons; see regflow._states
+
     VALID = "Y"
     INVALID = "N"
     NOT_APPLICABLE = "-"
@@ -76,6 +86,8 @@ class NpnValidity(enum.Enum):
 
 class Marketplaces(enum.Enum):
     """Which Marketplaces a termination or reinstatement covers."""
+
+    __hash__ = object.__hash__  # singletons; see regflow._states
 
     INDIVIDUAL = "INDIVIDUAL"
     SHOP = "SHOP"
@@ -94,6 +106,8 @@ class Marketplaces(enum.Enum):
 
 class TerminationReason(enum.Enum):
     """Why CMS terminated (T) or reinstated (R): the digit of the list's status."""
+
+    __hash__ = object.__hash__  # singletons; see regflow._states
 
     RESIDENT_LICENSE = "1"
     NON_RESIDENT_LICENSE = "2"

@@ -50,7 +50,6 @@ class Decision:
 
 
 _ALLOWED: Final = Decision(())
-_TRACK_ORDER: Final = (Track.INDIVIDUAL, Track.SHOP)
 assert (in_plan_year, not_before_start) == COMMON_GUARDS  # the order _decide runs
 
 
@@ -69,13 +68,6 @@ def _spec(event: object) -> EventSpec[Any]:
             f"{type(event).__name__} is not a regflow event; build one from "
             "regflow.events"
         ) from None
-
-
-def _state_value(track: Track, reg: Registration) -> str:
-    # SHOP states share names with Individual ones; refusals tell them apart.
-    if track is Track.SHOP:
-        return f"shop.{reg.shop.value}"
-    return reg.individual.value
 
 
 @attrs.frozen(slots=True)
@@ -195,31 +187,48 @@ class Workflow:
             raise InvalidValue(
                 "StartRegistration begins a registration: use Workflow.start"
             )
+        targets = spec.targets(reg, event, self.rules)
+        timing = self._timing(reg, event)
+        return self._refusals(reg, event, spec, targets, timing), spec, targets
+
+    def _timing(
+        self, reg: Registration, event: ev.Event
+    ) -> tuple[bool, tuple[Refusal, ...]]:
+        """Whether *event*'s time is inside the plan year, and its time refusals."""
         rules = self.rules
-        targets = spec.targets(reg, event, rules)
-        found: tuple[Refusal, ...] = ()
-        kind = spec.kind
-        routes = self._engine.routes
-        for track in _TRACK_ORDER:
-            if track in targets:
-                state = reg.individual if track is Track.INDIVIDUAL else reg.shop
-                if (track, state, kind) not in routes:
-                    found += (
-                        Refusal(
-                            "state.not_allowed",
-                            {"event": kind, "state": _state_value(track, reg)},
-                        ),
-                    )
         if not rules.in_window(event.at):
+            return False, in_plan_year.check(reg, event, rules)
+        return True, not_before_start.check(reg, event, rules)
+
+    def _refusals(
+        self,
+        reg: Registration,
+        event: ev.Event,
+        spec: EventSpec[Any],
+        targets: frozenset[Track],
+        timing: tuple[bool, tuple[Refusal, ...]],
+    ) -> tuple[Refusal, ...]:
+        """Every refusal of *event*, its time judged already (``explain`` judges
+        it once for all its probes, which share one time)."""
+        found: tuple[Refusal, ...] = ()
+        impossible = self._engine.impossible
+        kind = spec.kind
+        if Track.INDIVIDUAL in targets:
+            found = impossible.get((Track.INDIVIDUAL, reg.individual, kind), ())
+        if Track.SHOP in targets:
+            found += impossible.get((Track.SHOP, reg.shop, kind), ())
+        inside, timed = timing
+        if not inside:
             # Refused for its time alone: the other guards count business
             # days from it, which could be anywhere in Python's calendar.
-            return found + in_plan_year.check(reg, event, rules), spec, targets
-        found += not_before_start.check(reg, event, rules)
+            return found + timed
+        found += timed
+        rules = self.rules
         for item in spec.guards:
             refusals = item.check(reg, event, rules)
             if refusals:
                 found += refusals
-        return found, spec, targets
+        return found
 
     def check(self, reg: Registration, event: ev.Event) -> Decision:
         """Return whether *event* may be applied to *reg*, with every reason if not."""

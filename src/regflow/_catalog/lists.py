@@ -216,16 +216,17 @@ def npn_valid(
 def _listings(
     reg: Registration, rules: PlanYearRules, at: dt.datetime
 ) -> Sequence[Values]:
+    # The row a list import would record now: NPN valid or not, with a date
+    # for each track on the lists (the Individual one while none is yet).
     day = cms_date(at)
-    shapes: list[Values] = [{"individual_completion": day}]
-    if reg.takes_shop:
-        shapes += [
-            {"shop_completion": day},
-            {"individual_completion": day, "shop_completion": day},
-        ]
+    shape: Values = {"individual_completion": day}
+    if reg.takes_shop and on_lists(reg, Track.SHOP):
+        if on_lists(reg, Track.INDIVIDUAL):
+            shape = {"individual_completion": day, "shop_completion": day}
+        else:
+            shape = {"shop_completion": day}
     return [
         {"npn_valid": validity, **shape}
-        for shape in shapes
         for validity in (NpnValidity.VALID, NpnValidity.INVALID)
     ]
 
