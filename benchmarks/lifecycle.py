@@ -1,55 +1,81 @@
 """What does a full returning-agent lifecycle cost in regflow, next to the same
-machine built the usual ways? (issue 2, item 10)
+machine built the usual ways? (issue 2, item 10; core v2)
 
 Every agent goes through the lifecycle of ``examples/returning_agent.py``: it
 starts (returning, so auto-enrolled in Returning), then 9 events: save the
-profile, complete it, complete the Returning curriculum in MLMS, accept both
-Individual agreements, print the certificate, see the tracker, the RCL (NPN
-valid: certified) and Find Local Help. That is 10 events per agent.
+profile (``shop=False``), complete it (which acts on both tracks: Individual
+to ``training``, SHOP to ``not_taken``), complete the Returning curriculum in
+MLMS, accept both Individual agreements, print the certificate, see the
+tracker, the RCL (NPN valid, an Individual completion date: certified) and
+Find Local Help. That is 10 events per agent, every one dated inside the
+2024 plan year's window.
 
-The variants, timed side by side in one process, interleaved (the order
-rotates each round), best of ``--repeats`` rounds, ``--agents`` agents a run:
+Every variant derives its machine from the catalog (``regflow._catalog``),
+none from a hand-written table, and handles an event the same way: the spec
+``BY_TYPE[type(event)]``, its target tracks ``spec.targets(reg, event,
+rules)``, the time guards (the window check, then ``not_before_start``) and
+``spec.guards`` on a real ``Registration``, the changes ``spec.effect``
+returns, and then each target track's destination, picked by the variant's
+own engine. The variants, timed side by side in one process, interleaved
+(the order rotates each round), best of ``--repeats`` rounds, ``--agents``
+agents a run (the engines are in ``_lifecycle_peers.py``):
 
 ``regflow``
     ``flow.start`` then ``flow.apply`` per event: its real, public path. Per
-    event: the (state, event) table check, every guard, the effect, a new
-    immutable snapshot (every field copied, the history one ``Recorded``
-    longer, the version), and the shared transitions ``Machine`` fired on a
-    throwaway carrier to pick the destination. Nothing is skipped.
+    event: the state check of each target track (the route table), the time
+    guards and every guard of the spec, the effect, a new immutable snapshot
+    (every field copied, the history one event longer), and each target
+    track's flat transitions ``Machine`` fired on a throwaway carrier to pick
+    its destination. Nothing is skipped.
 
 ``bare_transitions``
-    One transitions ``Machine`` built once (no model), configured as regflow's
-    but built here from ``STEPS``/``CONDITIONS``. Each agent is a slotted
-    object (``state``, ``reg``, ``event``) passed as the model with
-    ``machine.events[kind].trigger(agent)``: the call regflow makes, on one
-    object per agent instead of one carrier per call. It runs the same guards
-    on a real ``Registration`` and the same effect functions, whose changes it
-    writes *into that one Registration, in place* (``object.__setattr__``),
-    the cheapest way to keep what the guards read correct.
-    It does NOT: keep snapshots (an agent's earlier states are gone), record a
-    history or version, check (state, event) before the guards (transitions
-    refuses an impossible event itself, after them), or build a carrier.
+    regflow's two shared flat transitions machines, rebuilt here from
+    ``regflow._machine._track_kwargs(CATALOG, track)`` (the same states,
+    steps and conditions, which read the registration after the effect), each
+    told to keep its state in its own attribute, so that one slotted object
+    per agent (``individual``, ``shop``, ``reg``, ``event``, ``rules``) is the
+    model of both: ``machine.events[kind].trigger(agent)`` per target track,
+    the call regflow makes, on one object per agent instead of a carrier per
+    call. The effect's changes are written *into that one Registration, in
+    place* (``object.__setattr__``), and so are the tracks' new states and
+    the event, appended to its history (a list): the guards read all three
+    (S7 reads the history), so this is the cheapest way to keep what they
+    read correct. It does NOT: keep snapshots (an agent's earlier states are
+    gone), check the state before the guards (transitions refuses an
+    impossible event itself, after them), or build a carrier.
 
 ``machine_per_agent``
-    The classic transitions use: ``Machine(model=agent, ...)`` per agent (the
-    agent gets the trigger methods), triggered with ``agent.<event>()``.
-    Guards and effects as in ``bare_transitions``, with the same omissions.
-    Building the machine is timed, as a portal pays it per agent it loads,
-    and the machines stay alive with their agents, as they would.
+    The classic transitions use: ``Machine(model=agent, ...)`` per agent and
+    per track (two plain objects per agent, as both tracks' machines have a
+    ``complete_profile`` trigger), built from the same kwargs, triggered with
+    ``agent.<event>()`` on each target track. Otherwise as
+    ``bare_transitions``. Building the machines is timed, as a portal pays it
+    per agent it loads, and they stay alive with their agents, as they would.
 
 ``python_statemachine``
-    A python-statemachine ``StateMachine`` class built once from ``STEPS``
-    (internal self-transitions for the steps that stay; conditions as
-    ``cond=``), one instance per agent (timed) with the agent as its model,
-    driven by ``sm.send(kind)``. Guards and effects as in
-    ``bare_transitions``. Its trap-state check is off: ``training_complete``
-    (a training-only role's end) has no way out, as transitions and regflow
-    accept.
+    What a user of python-statemachine 3 would build for two parallel
+    regions: one ``StateMachine`` class from the catalog, a ``State.Parallel``
+    holding a ``State.Compound`` per track, leaf states valued by the
+    tracks' enums, one transition per step and source (conditions as
+    ``cond=``; a targetless transition for a step that stays, as SCXML has
+    it: ``to.itself(internal=True)`` inside a parallel region re-enters every
+    region's initial state in python-statemachine 3.2.2), one event per
+    kind. One instance per agent (timed), the agent as its model,
+    driven by one ``sm.send(kind)`` per event: the chart offers it to both
+    regions. Where the catalog makes an event's tracks depend on the
+    instance (which agreement, curriculum, RCL row, termination row), a
+    region's conditions also require its track among the targets, or
+    completing Returning would move a SHOP track out of training; that check
+    is folded into the step's one condition callable. After each send the new
+    leaf states are read from the configuration into the Registration. It
+    refuses an event no region takes (``TransitionNotAllowed``), not one a
+    target region alone cannot take; nothing here is refused.
 
 ``dict_table``
-    ``{(state, event): ((dest, condition), ...)}`` built from ``STEPS``: a
-    lookup before the guards, then the first matching condition. Guards and
-    effects as in ``bare_transitions``. The floor for a hand-rolled machine.
+    ``{(track, state, kind): ((dest, condition), ...)}`` from the catalog's
+    steps (regflow's route table): a lookup per target track before the
+    guards, as regflow's state check, then the first matching condition per
+    target track. The floor for a hand-rolled machine.
 
 ``replay``
     ``flow.replay(reg.history)`` over histories regflow recorded (untimed,
@@ -57,23 +83,44 @@ rotates each round), best of ``--repeats`` rounds, ``--agents`` agents a run:
     transitions. Its cost per event is compared with ``dict_table``'s, which
     does run the guards.
 
+``hsm_parallel`` (shown; not in the ratios line)
+    One shared transitions ``HierarchicalMachine`` with both tracks as
+    parallel regions: the states of regflow's drawing
+    (``regflow._machine.drawing_kwargs``, a ``NestedState`` with separator
+    ``__``), the steps with the region conditions of
+    ``python_statemachine``, ``send_event=True``; one slotted model object per
+    agent, fired once per event with ``machine.trigger_event(agent, kind)``
+    (what a model's trigger method calls); the new state names mapped back
+    to the tracks' enums. Same guards and effects. It documents why regflow
+    runs a flat machine per track and draws with the HSM only: its us/event
+    and its cost relative to ``bare_transitions`` are printed.
+
 ``bare_transitions_no_effects`` (shown; not in the ratios line)
     ``bare_transitions`` without effects: the guards read the snapshots
-    regflow produced for the same events, precomputed untimed. The guards and
-    the machine alone: a floor under the transitions variants.
+    regflow produced for the same events, precomputed untimed, and the
+    conditions the next one. The guards and the machines alone: a floor
+    under the transitions variants.
 
 Fairness:
 
-* Every variant calls the very same guard objects (the two time guards,
-  then ``GUARDS[kind]``, each
-  ``guard.check(reg, event, rules)``, an empty result passing) and the same
-  destination conditions (``CONDITIONS``, reading the data after the effect,
-  as regflow's do), on a real ``Registration`` holding at each step the data
-  and ``state`` regflow's own snapshot holds; every run's final data is
-  compared with regflow's, agent by agent, untimed. So guard and effect work
-  are equal, and the differences are the engines and regflow's snapshots.
-* The alternatives record nothing: a portal built on them would store its
-  events elsewhere, at a cost this benchmark does not count.
+* Every variant calls the very same guard objects and in regflow's order:
+  the plan-year window (``rules.in_window(event.at)``, the test the
+  ``in_plan_year`` guard makes and ``Workflow._decide`` makes inline), then
+  ``not_before_start`` and ``spec.guards``, each ``guard.check(reg, event,
+  rules)``, an empty result passing; the start runs ``in_plan_year`` and
+  the start spec's guards, as ``Workflow.start``. Every variant runs the
+  same effects and the same destination conditions (``Step.when``, reading
+  the data after the effect, as regflow's do), on a real ``Registration``
+  holding at each step the data, track states and history regflow's own
+  snapshot holds; every run's final data (every field, history included) is
+  compared with regflow's, agent by agent, untimed. Every alternative is
+  also run, untimed, on the histories of the explain/check registrations
+  below (SHOP taken, vendor training, terminations...) and must end with
+  regflow's data there too. So guard and effect work are equal, and the
+  differences are the engines and regflow's snapshots.
+* Beyond the history list the guards need, the alternatives record nothing
+  (no snapshots): a portal built on them would store its events elsewhere,
+  at a cost this benchmark does not count.
 * Events are built fresh for every agent (own ids, own datetimes, own
   profile, NPN and contact strings), untimed, right before each variant's
   timed run, so every run gets equally fresh inputs; every variant keeps its
@@ -105,6 +152,20 @@ Also measured:
   ``regflow.loads(regflow.dumps(reg))``, the converter warmed up first.
   Event ids here are 20-21 characters (``agent-90000002-evt-1``); each more
   character in every id adds 10 bytes to a 10-event snapshot.
+* ``explain/check``: registrations built with the public API
+  (``flow.apply``) in every Individual state (a vendor launch and
+  completion for the vendor states, an RCL 'N' row for ``npn_invalid``, a
+  help-desk contact after the RCL window for ``escalated``, a Not an Agent
+  Broker for ``training_complete``...) and, with SHOP taken, in each of its
+  states worth covering (``agreement_pending``, ``training``,
+  ``registered``, ``listed``, ``terminated``). For each: ``flow.explain(reg)``
+  (locale "en": every event type probed with every choice its spec offers,
+  labels and refusal messages rendered) and ``flow.check(reg, event)`` for
+  one representative event (the state's next lifecycle step), interleaved
+  (explain first in even rounds, check first in odd ones; the order of the
+  registrations rotates), best of ``--repeats`` rounds, each a loop of
+  calls. The ratio is the total explain time over the total check time
+  across the set; the worst single registration's ratio is printed too.
 
 The last line printed is the ratios line. Run it with::
 
@@ -124,40 +185,28 @@ from functools import partial
 from typing import Any, Final
 
 import attrs
-from statemachine import State as PsmState
-from statemachine import StateMachine
-from transitions import Machine
+from _lifecycle_peers import (
+    FLOW,
+    PLAN_YEAR,
+    Lifecycle,
+    run_bare_no_effects,
+    run_bare_transitions,
+    run_dict_table,
+    run_hsm_parallel,
+    run_machine_per_agent,
+    run_python_statemachine,
+)
 
 import regflow
 from regflow import events as ev
-from regflow._effects import EFFECTS
-from regflow._guards import GUARDS as _KIND_GUARDS
-from regflow._guards import Guard, in_plan_year, not_before_start
-from regflow._machine import CONDITIONS, INITIAL, STEPS, Condition
-from regflow._registration import Registration, State
+from regflow._registration import Registration
+from regflow._states import IndividualState, ShopState
 
-PLAN_YEAR: Final = 2024
 ET: Final = dt.timezone(dt.timedelta(hours=-5), "ET")
-FLOW: Final = regflow.Workflow.for_plan_year(PLAN_YEAR)
-RULES: Final = FLOW.rules
 EVENTS_PER_AGENT: Final = 10
+IS, SS = IndividualState, ShopState
 
-_set = object.__setattr__
-
-# regflow runs two time guards before every event's own; the alternatives run
-# the very same ones, so guard work stays equal.
-_TIME_GUARDS: Final = (
-    Guard("in_plan_year", "time", in_plan_year),
-    Guard("not_before_start", "time", not_before_start),
-)
-GUARDS: Final = {kind: (*_TIME_GUARDS, *g) for kind, g in _KIND_GUARDS.items()}
-
-Lifecycle = tuple[ev.StartRegistration, tuple[ev.Event, ...]]
 Variant = Callable[[Sequence[Lifecycle]], list[Any]]
-
-
-class Refused(Exception):
-    """A guard refused an event of the lifecycle: the benchmark is broken."""
 
 
 # -- inputs --------------------------------------------------------------------
@@ -184,6 +233,7 @@ def make_lifecycle(n: int) -> Lifecycle:
             zip_code=f"{10_000 + n % 89_999:05d}",
         ),
         find_local_help=True,
+        shop=False,
         npn=f"{10_000_000 + n}",
     )
     start = ev.StartRegistration(
@@ -227,22 +277,6 @@ def make_lifecycles(count: int, first: int) -> list[Lifecycle]:
     return [make_lifecycle(n) for n in range(first, first + count)]
 
 
-def _begin(event: ev.StartRegistration) -> Registration:
-    """What the alternatives start from: the start guard, then a bare snapshot."""
-    for guard in GUARDS[event.kind]:
-        if guard.check(None, event, RULES):  # type: ignore[arg-type]
-            raise Refused(event.kind)
-    return Registration(
-        agent_id=event.agent_id,
-        portal_account_id=event.portal_account_id,
-        plan_year=event.plan_year,
-        prior_year=event.prior_year,
-        enrollments=(RULES.initial_enrollment(event.prior_year),),
-        # The start, which the time guard reads; the history does not grow.
-        history=(regflow.Recorded(1, event),),
-    )
-
-
 # -- regflow -------------------------------------------------------------------
 
 
@@ -264,79 +298,6 @@ def run_replay(histories: Sequence[Any]) -> list[Any]:
     return [replay(history) for history in histories]
 
 
-# -- transitions, one shared machine -----------------------------------------------
-
-
-def _transitions_condition(name: str) -> Callable[[Any], bool]:
-    condition = CONDITIONS[name]
-
-    def check(event_data: Any) -> bool:
-        model = event_data.model
-        return condition(model.reg, model.event, RULES)
-
-    check.__name__ = name
-    return check
-
-
-def transitions_kwargs() -> dict[str, Any]:
-    """A transitions machine of ``STEPS``, as keyword arguments."""
-    specs: list[dict[str, Any]] = []
-    for step in STEPS:
-        spec: dict[str, Any] = {
-            "trigger": step.event,
-            "source": list(step.sources),
-            "dest": step.dest,
-        }
-        if step.condition is not None:
-            spec["conditions"] = [_transitions_condition(step.condition)]
-        specs.append(spec)
-    return {
-        "states": list(State),
-        "transitions": specs,
-        "initial": INITIAL,
-        "auto_transitions": False,
-        "send_event": True,
-        "ignore_invalid_triggers": False,
-    }
-
-
-_TRANSITIONS_KWARGS: Final = transitions_kwargs()
-_SHARED: Final = Machine(model=None, **_TRANSITIONS_KWARGS)
-
-
-class SlimAgent:
-    """The model the shared machine sees: the state, the data, the event at hand."""
-
-    __slots__ = ("event", "reg", "state")
-
-    def __init__(self, reg: Registration) -> None:
-        self.state = INITIAL
-        self.reg = reg
-        self.event: ev.Event | None = None
-
-
-def run_bare_transitions(lifecycles: Sequence[Lifecycle]) -> list[Any]:
-    """One shared transitions machine; each agent a slotted model object."""
-    events, guards, effects, rules = _SHARED.events, GUARDS, EFFECTS, RULES
-    out: list[Any] = []
-    for first, rest in lifecycles:
-        reg = _begin(first)
-        agent = SlimAgent(reg)
-        for event in rest:
-            kind = event.kind
-            for guard in guards[kind]:
-                if guard.check(reg, event, rules):
-                    raise Refused(kind)
-            for name, value in effects[kind](reg, event, rules).items():
-                _set(reg, name, value)
-            agent.event = event
-            if not events[kind].trigger(agent):
-                raise Refused(kind)
-            _set(reg, "state", agent.state)
-        out.append(agent)
-    return out
-
-
 def precompute_snapshots(lifecycles: Sequence[Lifecycle]) -> list[list[Registration]]:
     """regflow's snapshots after each event of each agent (untimed input)."""
     start, apply = FLOW.start, FLOW.apply
@@ -349,189 +310,34 @@ def precompute_snapshots(lifecycles: Sequence[Lifecycle]) -> list[list[Registrat
     return found
 
 
-def run_bare_no_effects(
-    lifecycles: Sequence[Lifecycle], snapshots: Sequence[Sequence[Registration]]
-) -> list[Any]:
-    """The shared machine and the guards on precomputed snapshots: no effects."""
-    events, guards, rules = _SHARED.events, GUARDS, RULES
-    out: list[Any] = []
-    for (first, rest), regs in zip(lifecycles, snapshots, strict=True):
-        for guard in guards[first.kind]:
-            if guard.check(None, first, rules):  # type: ignore[arg-type]
-                raise Refused(first.kind)
-        agent = SlimAgent(regs[0])
-        for k, event in enumerate(rest):
-            kind = event.kind
-            for guard in guards[kind]:
-                if guard.check(regs[k], event, rules):
-                    raise Refused(kind)
-            agent.reg = regs[k + 1]
-            agent.event = event
-            if not events[kind].trigger(agent):
-                raise Refused(kind)
-        out.append(agent)
-    return out
-
-
-# -- transitions, one machine per agent ------------------------------------------
-
-
-class Agent:
-    """A plain model object: transitions adds its trigger methods to it."""
-
-    def __init__(self, reg: Registration) -> None:
-        self.reg = reg
-        self.event: ev.Event | None = None
-
-
-def run_machine_per_agent(lifecycles: Sequence[Lifecycle]) -> list[Any]:
-    """``Machine(model=agent)`` per agent, triggered through the agent's methods."""
-    guards, effects, rules, kwargs = GUARDS, EFFECTS, RULES, _TRANSITIONS_KWARGS
-    out: list[Any] = []
-    for first, rest in lifecycles:
-        reg = _begin(first)
-        agent = Agent(reg)
-        Machine(model=agent, **kwargs)
-        model: Any = agent
-        for event in rest:
-            kind = event.kind
-            for guard in guards[kind]:
-                if guard.check(reg, event, rules):
-                    raise Refused(kind)
-            for name, value in effects[kind](reg, event, rules).items():
-                _set(reg, name, value)
-            agent.event = event
-            if not getattr(model, kind)():
-                raise Refused(kind)
-            _set(reg, "state", model.state)
-        out.append(agent)
-    return out
-
-
-# -- python-statemachine ---------------------------------------------------------
-
-
-def _psm_condition(name: str) -> Callable[..., bool]:
-    condition = CONDITIONS[name]
-
-    def check(model: Any) -> bool:
-        return condition(model.reg, model.event, RULES)
-
-    check.__name__ = name
-    return check
-
-
-class _PsmMeta(type(StateMachine)):  # type: ignore[misc]
-    # training_complete (a training-only role's end) has no outgoing step; the
-    # other engines accept that, so this one is told to as well.
-    validate_trap_states = False
-
-
-def psm_class() -> Any:
-    """A python-statemachine class of ``STEPS``, states valued by ``State``."""
-    states = {s: PsmState(name=s.value, value=s, initial=s is INITIAL) for s in State}
-    namespace: dict[str, Any] = {s.value: state for s, state in states.items()}
-    for step in STEPS:
-        options: dict[str, Any] = {}
-        if step.condition is not None:
-            options["cond"] = _psm_condition(step.condition)
-        for source in step.sources:
-            origin = states[source]
-            if step.dest is None:
-                moves = origin.to.itself(internal=True, **options)  # type: ignore[no-untyped-call]
-            else:
-                moves = origin.to(states[step.dest], **options)
-            known = namespace.get(step.event)
-            namespace[step.event] = moves if known is None else known | moves
-    return _PsmMeta("RegistrationMachine", (StateMachine,), namespace)
-
-
-_PSM: Final = psm_class()
-
-
-def run_python_statemachine(lifecycles: Sequence[Lifecycle]) -> list[Any]:
-    """One python-statemachine instance per agent, the agent as its model."""
-    guards, effects, rules, cls = GUARDS, EFFECTS, RULES, _PSM
-    out: list[Any] = []
-    for first, rest in lifecycles:
-        reg = _begin(first)
-        agent = Agent(reg)
-        send = cls(model=agent).send
-        for event in rest:
-            kind = event.kind
-            for guard in guards[kind]:
-                if guard.check(reg, event, rules):
-                    raise Refused(kind)
-            for name, value in effects[kind](reg, event, rules).items():
-                _set(reg, name, value)
-            agent.event = event
-            send(kind)
-            _set(reg, "state", agent.state)  # type: ignore[attr-defined]
-        out.append(agent)
-    return out
-
-
-# -- a plain dict ----------------------------------------------------------------
-
-Options = tuple[tuple[State | None, Condition | None], ...]
-
-
-def dict_table() -> dict[tuple[State, str], Options]:
-    """``{(state, event): ((dest, condition), ...)}`` from ``STEPS``, rows in order."""
-    table: dict[tuple[State, str], list[tuple[State | None, Condition | None]]] = {}
-    for step in STEPS:
-        condition = None if step.condition is None else CONDITIONS[step.condition]
-        for source in step.sources:
-            table.setdefault((source, step.event), []).append((step.dest, condition))
-    return {key: tuple(value) for key, value in table.items()}
-
-
-_TABLE: Final = dict_table()
-
-
-def run_dict_table(lifecycles: Sequence[Lifecycle]) -> list[Any]:
-    """A dict lookup and the first matching condition."""
-    table, guards, effects, rules = _TABLE, GUARDS, EFFECTS, RULES
-    out: list[Any] = []
-    for first, rest in lifecycles:
-        reg = _begin(first)
-        for event in rest:
-            kind = event.kind
-            options = table.get((reg.state, kind))
-            if options is None:
-                raise Refused(kind)
-            for guard in guards[kind]:
-                if guard.check(reg, event, rules):
-                    raise Refused(kind)
-            for name, value in effects[kind](reg, event, rules).items():
-                _set(reg, name, value)
-            for dest, condition in options:
-                if condition is None or condition(reg, event, rules):
-                    if dest is not None:
-                        _set(reg, "state", dest)
-                    break
-        out.append(reg)
-    return out
-
-
 # -- checking ------------------------------------------------------------------
 
-_DATA_FIELDS: Final = tuple(
-    a.name for a in attrs.fields(Registration) if a.name not in ("history", "version")
-)
+_DATA_FIELDS: Final = tuple(a.name for a in attrs.fields(Registration))
 
 
-def _data(result: Any) -> tuple[Any, ...]:
-    reg = result if isinstance(result, Registration) else result.reg
-    return tuple(getattr(reg, name) for name in _DATA_FIELDS)
+def _reg_of(result: Any) -> Registration:
+    if isinstance(result, Registration):
+        return result
+    if isinstance(result, tuple):  # machine_per_agent: a model per track
+        return result[0].reg  # type: ignore[no-any-return]
+    model = getattr(result, "model", result)  # a python-statemachine instance
+    return model.reg  # type: ignore[no-any-return]
+
+
+def _data(reg: Registration) -> tuple[Any, ...]:
+    return tuple(
+        tuple(value) if name == "history" else value
+        for name in _DATA_FIELDS
+        for value in (getattr(reg, name),)
+    )
 
 
 def check_results(results: Sequence[Any], expected: Sequence[Registration]) -> None:
-    """Every agent certified, with exactly regflow's data (history aside)."""
+    """Every agent certified, SHOP not taken, with exactly regflow's data."""
     assert len(results) == len(expected)
     for result, reg in zip(results, expected, strict=True):
-        assert reg.state is State.CERTIFIED, reg.state
-        assert _data(result) == _data(reg), (result, reg)
+        assert reg.individual is IS.CERTIFIED and reg.shop is SS.NOT_TAKEN, reg
+        assert _data(_reg_of(result)) == _data(reg), (result, reg)
 
 
 # -- timing --------------------------------------------------------------------
@@ -589,15 +395,15 @@ def _timed(work: Callable[[], list[Any]]) -> tuple[Run, list[Any]]:
     return Run(took, cpu, clock.seconds, clock.full), out
 
 
-NAMES: Final = (
-    "regflow",
-    "bare_transitions",
-    "machine_per_agent",
-    "python_statemachine",
-    "dict_table",
-    "replay",
-    "bare_transitions_no_effects",
-)
+VARIANTS: Final[dict[str, Variant]] = {
+    "regflow": run_regflow,
+    "bare_transitions": run_bare_transitions,
+    "machine_per_agent": run_machine_per_agent,
+    "python_statemachine": run_python_statemachine,
+    "dict_table": run_dict_table,
+    "hsm_parallel": run_hsm_parallel,
+}
+NAMES: Final = (*VARIANTS, "replay", "bare_transitions_no_effects")
 
 
 def compare(agents: int, repeats: int) -> dict[str, Run]:
@@ -618,8 +424,7 @@ def compare(agents: int, repeats: int) -> dict[str, Run]:
                 snaps = precompute_snapshots(lifecycles)
                 work = partial(run_bare_no_effects, lifecycles, snaps)
             else:
-                variant = VARIANTS[name]
-                work = partial(variant, lifecycles)
+                work = partial(VARIANTS[name], lifecycles)
             run, out = _timed(work)
             if name == "replay":
                 assert out == expected
@@ -629,15 +434,6 @@ def compare(agents: int, repeats: int) -> dict[str, Run]:
                 best[name] = run
             del out, work, expected, lifecycles
     return best
-
-
-VARIANTS: Final[dict[str, Variant]] = {
-    "regflow": run_regflow,
-    "bare_transitions": run_bare_transitions,
-    "machine_per_agent": run_machine_per_agent,
-    "python_statemachine": run_python_statemachine,
-    "dict_table": run_dict_table,
-}
 
 
 def at_scale(agents: int, repeats: int) -> Run:
@@ -650,7 +446,7 @@ def at_scale(agents: int, repeats: int) -> Run:
     best: Run | None = None
     for _ in range(repeats):
         run, out = _timed(lambda: run_regflow(lifecycles))
-        assert len(out) == agents and out[-1].state is State.CERTIFIED
+        assert len(out) == agents and out[-1].individual is IS.CERTIFIED
         if best is None or run.seconds < best.seconds:
             best = run
         del out
@@ -703,7 +499,7 @@ class Footprint:
         warm = _one_agent(90_000_001)  # every code path and cache warmed up
         assert regflow.loads(regflow.dumps(warm)) == warm
         self.applied, reg = _traced(lambda: _one_agent(90_000_002))
-        assert reg.state is State.CERTIFIED and reg.version == EVENTS_PER_AGENT
+        assert reg.individual is IS.CERTIFIED and reg.version == EVENTS_PER_AGENT
         self.applied_raw, _ = _traced(lambda: _one_agent(90_000_003), quiet=False)
         text = regflow.dumps(_one_agent(90_000_004))
         self.loaded, again = _traced(lambda: regflow.loads(text))
@@ -717,37 +513,260 @@ class Footprint:
         self.per_snapshot = (total - sys.getsizeof(kept)) / many
 
 
+# -- explain and check -----------------------------------------------------------
+
+
+class _Walk:
+    """One agent walked through the public API, an hour (or more) per event."""
+
+    def __init__(self, n: int, *, role: regflow.Role, shop: bool = False) -> None:
+        self.n, self.serial = n, 0
+        self.at = dt.datetime(2023, 10, 2, 9, tzinfo=ET)
+        agent = role is regflow.Role.MARKETPLACE_AGENT_BROKER
+        self.reg = FLOW.start(
+            self.event(
+                ev.StartRegistration,
+                agent_id=f"case-{n}",
+                portal_account_id=f"portal-case-{n}",
+                plan_year=PLAN_YEAR,
+                prior_year=PLAN_YEAR - 1 if agent else None,
+            )
+        )
+        contact = regflow.ContactDetails(
+            name=f"Case {n}", email=f"case{n}@example.com", phone="555-0100"
+        )
+        if agent:
+            contact = attrs.evolve(contact, zip_code="33101")
+        self.profile = regflow.Profile(
+            role=role,
+            contact=contact,
+            find_local_help=agent,
+            shop=shop,
+            npn=f"{20_000_000 + n}" if agent else None,
+        )
+
+    def event(self, cls: type[Any], *, days: int = 0, **fields: Any) -> Any:
+        """The next event, not applied."""
+        self.serial += 1
+        self.at += dt.timedelta(days=days, hours=1)
+        return cls(event_id=f"case-{self.n}-evt-{self.serial}", at=self.at, **fields)
+
+    def do(self, cls: type[Any], *, days: int = 0, **fields: Any) -> _Walk:
+        """Apply the next event."""
+        self.reg = FLOW.apply(self.reg, self.event(cls, days=days, **fields))
+        return self
+
+    def fork(self, n: int) -> _Walk:
+        """Another agent at the same point (same data, its own later ids)."""
+        other = object.__new__(_Walk)
+        other.n, other.serial, other.at = n, self.serial, self.at
+        other.reg, other.profile = self.reg, self.profile
+        return other
+
+
+class Case:
+    """A registration, the event it is checked with, and what was measured."""
+
+    __slots__ = ("allowed", "check_us", "event", "explain_us", "name", "reg")
+
+    def __init__(self, name: str, reg: Registration, event: ev.Event) -> None:
+        self.name, self.reg, self.event = name, reg, event
+        self.allowed = bool(FLOW.check(reg, event))
+        self.explain_us = self.check_us = float("inf")
+
+    @property
+    def ratio(self) -> float:
+        """Explain's time over check's."""
+        return self.explain_us / self.check_us
+
+
+def explain_cases() -> list[Case]:
+    """A registration in each state worth covering, with its next event."""
+    cur, agr, yes = regflow.Curriculum, regflow.Agreement, regflow.NpnValidity
+    reason = regflow.TerminationReason.NON_COMPLIANCE
+    cases: list[Case] = []
+
+    def case(name: str, walk: _Walk, cls: type[Any], **fields: Any) -> None:
+        cases.append(Case(name, walk.reg, walk.event(cls, **fields)))
+
+    def rcl(walk: _Walk, validity: regflow.NpnValidity, **dates: Any) -> Any:
+        return walk.do(ev.ObserveRclListing, npn_valid=validity, **dates)
+
+    w = _Walk(1, role=regflow.Role.MARKETPLACE_AGENT_BROKER)
+    case("profile_incomplete", w, ev.SaveProfile, profile=w.profile)
+    w.do(ev.SaveProfile, profile=w.profile).do(ev.CompleteProfile)
+    case("training", w, ev.CompleteMlmsTraining, curriculum=cur.RETURNING)
+    vendor = w.fork(2)
+    launch = {"vendor": "HealthSherpa", "launch_id": "launch-case-2"}
+    vendor.do(
+        ev.LaunchVendorTraining,
+        curriculum=cur.RETURNING,
+        expires_at=vendor.at + dt.timedelta(days=10),
+        **launch,
+    )
+    done = {**launch, "agent_id": vendor.reg.agent_id, "plan_year": PLAN_YEAR}
+    case("vendor_training", vendor, ev.CompleteVendorTraining, **done)
+    vendor.do(ev.CompleteVendorTraining, **done)
+    case("vendor_completed", vendor, ev.PortalLogin)
+    w.do(ev.CompleteMlmsTraining, curriculum=cur.RETURNING)
+    case("agreements_pending", w, ev.AcceptAgreement, agreement=agr.INDIVIDUAL_GENERAL)
+    w.do(ev.AcceptAgreement, agreement=agr.INDIVIDUAL_GENERAL)
+    w.do(ev.AcceptAgreement, agreement=agr.INDIVIDUAL_PRIVACY_SECURITY)
+    case("registered", w, ev.PrintCertificate)
+    day = w.at.date()
+    invalid = rcl(w.fork(3), yes.INVALID, individual_completion=day)
+    listed = {"npn_valid": yes.VALID, "individual_completion": day}
+    case("npn_invalid", invalid, ev.ObserveRclListing, **listed)
+    late = w.fork(4).do(ev.ContactHelpDesk, days=7)  # past the RCL's 2 business days
+    case("escalated", late, ev.ObserveRclListing, **listed)
+    w.do(ev.PrintCertificate).do(ev.ConfirmTracker)
+    rcl(w, yes.VALID, individual_completion=day)
+    case("certified", w, ev.ObserveFindLocalHelp)
+    w.do(ev.ObserveFindLocalHelp).do(ev.Terminate, reason=reason)
+    case("terminated", w, ev.Reinstate, reason=reason)
+    w.do(ev.Reinstate, reason=reason)
+    case("reinstated", w, ev.ObserveRclListing, **listed)
+
+    role = regflow.Role.NOT_AN_AGENT_BROKER
+    w = _Walk(5, role=role)
+    w.do(ev.SaveProfile, profile=w.profile).do(ev.CompleteProfile)
+    w.do(ev.CompleteMlmsTraining, curriculum=cur.INDIVIDUAL)
+    # Nothing is allowed there: the check is of a refused certificate.
+    case("training_complete", w, ev.PrintCertificate)
+
+    w = _Walk(6, role=regflow.Role.MARKETPLACE_AGENT_BROKER, shop=True)
+    w.do(ev.SaveProfile, profile=w.profile).do(ev.CompleteProfile)
+    shop_agreement = {"agreement": agr.SHOP_PRIVACY_SECURITY}
+    case("shop agreement_pending", w, ev.AcceptAgreement, **shop_agreement)
+    training = w.fork(7).do(ev.EnrollCurriculum, curriculum=cur.SHOP)
+    case("shop training", training, ev.CompleteMlmsTraining, curriculum=cur.SHOP)
+    w.do(ev.AcceptAgreement, **shop_agreement)
+    case("shop registered", w, ev.CompleteMlmsTraining, curriculum=cur.RETURNING)
+    w.do(ev.CompleteMlmsTraining, curriculum=cur.RETURNING)
+    w.do(ev.AcceptAgreement, agreement=agr.INDIVIDUAL_GENERAL)
+    w.do(ev.AcceptAgreement, agreement=agr.INDIVIDUAL_PRIVACY_SECURITY)
+    both = {"individual_completion": w.at.date(), "shop_completion": w.at.date()}
+    rcl(w, yes.VALID, **both)
+    case("shop listed", w, ev.ObserveFindLocalHelp)
+    shop_row = {"reason": reason, "marketplaces": regflow.Marketplaces.SHOP}
+    w.do(ev.Terminate, **shop_row)
+    case("shop terminated", w, ev.Reinstate, **shop_row)
+
+    expected = {
+        "profile_incomplete": (IS.PROFILE_INCOMPLETE, SS.PROFILE_INCOMPLETE),
+        "training": (IS.TRAINING, SS.NOT_TAKEN),
+        "vendor_training": (IS.VENDOR_TRAINING, SS.NOT_TAKEN),
+        "vendor_completed": (IS.VENDOR_COMPLETED, SS.NOT_TAKEN),
+        "agreements_pending": (IS.AGREEMENTS_PENDING, SS.NOT_TAKEN),
+        "registered": (IS.REGISTERED, SS.NOT_TAKEN),
+        "npn_invalid": (IS.NPN_INVALID, SS.NOT_TAKEN),
+        "escalated": (IS.ESCALATED, SS.NOT_TAKEN),
+        "certified": (IS.CERTIFIED, SS.NOT_TAKEN),
+        "terminated": (IS.TERMINATED, SS.NOT_TAKEN),
+        "reinstated": (IS.REINSTATED, SS.NOT_TAKEN),
+        "training_complete": (IS.TRAINING_COMPLETE, SS.NOT_TAKEN),
+        "shop agreement_pending": (IS.TRAINING, SS.AGREEMENT_PENDING),
+        "shop training": (IS.TRAINING, SS.TRAINING),
+        "shop registered": (IS.TRAINING, SS.REGISTERED),
+        "shop listed": (IS.CERTIFIED, SS.LISTED),
+        "shop terminated": (IS.CERTIFIED, SS.TERMINATED),
+    }
+    assert [c.name for c in cases] == list(expected)
+    for item in cases:
+        assert (item.reg.individual, item.reg.shop) == expected[item.name], item.name
+        assert item.allowed is (item.name != "training_complete"), item.name
+    return cases
+
+
+def agree_on(cases: Sequence[Case]) -> None:
+    """Every alternative, run on each case's history (SHOP ones too), ends
+    with exactly regflow's data: the same machine beyond the lifecycle."""
+    lifecycles = [(c.reg.history[0], tuple(c.reg.history[1:])) for c in cases]
+    for name, variant in VARIANTS.items():
+        for result, item in zip(variant(lifecycles), cases, strict=True):  # type: ignore[arg-type]
+            assert _data(_reg_of(result)) == _data(item.reg), (name, item.name)
+
+
+def time_explain_check(cases: Sequence[Case], rounds: int, quick: bool) -> None:
+    """Each case's best explain and check, in microseconds per call."""
+    explain, check = FLOW.explain, FLOW.check
+    explains, checks = (10, 300) if quick else (30, 1_000)
+
+    def time_explain(reg: Registration) -> float:
+        start = time.perf_counter()
+        for _ in range(explains):
+            explain(reg)
+        return (time.perf_counter() - start) / explains * 1e6
+
+    def time_check(reg: Registration, event: ev.Event) -> float:
+        start = time.perf_counter()
+        for _ in range(checks):
+            check(reg, event)
+        return (time.perf_counter() - start) / checks * 1e6
+
+    for item in cases:  # warm every path
+        explain(item.reg)
+        check(item.reg, item.event)
+    for round_ in range(rounds):
+        gc.collect()
+        shift = round_ % len(cases)
+        for item in (*cases[shift:], *cases[:shift]):
+            if round_ % 2:
+                check_us = time_check(item.reg, item.event)
+                explain_us = time_explain(item.reg)
+            else:
+                explain_us = time_explain(item.reg)
+                check_us = time_check(item.reg, item.event)
+            item.explain_us = min(item.explain_us, explain_us)
+            item.check_us = min(item.check_us, check_us)
+
+
 # -- report --------------------------------------------------------------------
 
 LABELS: Final = {
     "regflow": "regflow: start + apply",
-    "bare_transitions": "transitions, one shared machine",
-    "machine_per_agent": "transitions, Machine per agent",
-    "python_statemachine": "python-statemachine, one per agent",
+    "bare_transitions": "transitions, shared machine per track",
+    "machine_per_agent": "transitions, Machine per agent+track",
+    "python_statemachine": "python-statemachine parallel, per agent",
     "dict_table": "dict table",
     "replay": "regflow: replay of the history",
-    "bare_transitions_no_effects": "shared machine + guards, no effects",
+    "hsm_parallel": "transitions HSM, parallel regions",
+    "bare_transitions_no_effects": "shared machines + guards, no effects",
 }
 
 
 def _rows(best: dict[str, Run], agents: int) -> Iterator[str]:
     base = best["regflow"].seconds
     yield (
-        f"{'variant':<37} {'us/agent':>9} {'us/event':>9} {'gc us/agent':>12} "
+        f"{'variant':<40} {'us/agent':>9} {'us/event':>9} {'gc us/agent':>12} "
         f"{'on cpu':>7} {'regflow/x':>10}"
     )
     for name, label in LABELS.items():
         run = best[name]
         per_agent = run.seconds / agents * 1e6
         yield (
-            f"{label:<37} {per_agent:>9.1f} {per_agent / EVENTS_PER_AGENT:>9.2f} "
+            f"{label:<40} {per_agent:>9.1f} {per_agent / EVENTS_PER_AGENT:>9.2f} "
             f"{run.gc_seconds / agents * 1e6:>12.1f} {run.on_cpu:>7.0%} "
             f"{base / run.seconds:>10.2f}"
         )
 
 
+def _case_rows(cases: Sequence[Case]) -> Iterator[str]:
+    yield (
+        f"{'registration':<23} {'individual':<19} {'shop':<18} {'event checked':<34} "
+        f"{'explain us':>10} {'check us':>9} {'ratio':>6}"
+    )
+    for item in cases:
+        what = item.event.kind + ("" if item.allowed else " (refused)")
+        yield (
+            f"{item.name:<23} {item.reg.individual.value:<19} "
+            f"{item.reg.shop.value:<18} {what:<34} {item.explain_us:>10.1f} "
+            f"{item.check_us:>9.2f} {item.ratio:>6.1f}"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark; print the table, the scale and memory figures, the ratios."""
+    """Run the benchmark; print the tables, the scale and memory figures, the ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agents", type=int, default=1_000, help="agents per run")
     parser.add_argument("--repeats", type=int, default=9, help="rounds, best kept")
@@ -763,6 +782,12 @@ def main(argv: list[str] | None = None) -> int:
     for row in _rows(best, agents):
         print(row)
 
+    events = agents * EVENTS_PER_AGENT
+    hsm, bare = best["hsm_parallel"].seconds, best["bare_transitions"].seconds
+    print(
+        f"hsm_parallel: {hsm / events * 1e6:.2f} us per event, "
+        f"{hsm / bare:.1f}x bare_transitions ({bare / events * 1e6:.2f} us per event)"
+    )
     small = best["regflow"]
     large = at_scale(big, args.scale_repeats)
     small_us = small.seconds / agents * 1e6
@@ -776,7 +801,6 @@ def main(argv: list[str] | None = None) -> int:
         f"{(small.seconds - small.gc_seconds) / agents * 1e6:.1f} and "
         f"{(large.seconds - large.gc_seconds) / big * 1e6:.1f} us"
     )
-    events = agents * EVENTS_PER_AGENT
     replay = best["replay"].seconds / events
     per_event = best["dict_table"].seconds / events
     print(
@@ -790,6 +814,22 @@ def main(argv: list[str] | None = None) -> int:
         f"{footprint.per_snapshot:,.0f} each over 1,000), "
         f"{footprint.loaded:,} read from JSON ({footprint.loaded_raw:,})"
     )
+
+    cases = explain_cases()
+    agree_on(cases)
+    time_explain_check(cases, args.repeats, args.quick)
+    print(f"explain (locale en) and check, best of {args.repeats}, per call:")
+    for row in _case_rows(cases):
+        print(row)
+    explain_total = sum(item.explain_us for item in cases)
+    check_total = sum(item.check_us for item in cases)
+    worst = max(cases, key=lambda item: item.ratio)
+    print(
+        f"explain/check over {len(cases)} registrations: {explain_total:.0f} us of "
+        f"explain over {check_total:.1f} us of check = "
+        f"{explain_total / check_total:.1f}; worst: {worst.name} {worst.ratio:.1f}"
+    )
+
     regflow_s = small.seconds
     print(
         f"ratios regflow/bare_transitions="
@@ -800,7 +840,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{regflow_s / best['python_statemachine'].seconds:.2f} "
         f"scale_100k/1k={large_us / small_us:.2f} "
         f"replay/dict_per_event={replay / per_event:.2f} "
-        f"snapshot_bytes={footprint.applied}"
+        f"snapshot_bytes={footprint.applied} "
+        f"explain/check={explain_total / check_total:.2f}"
     )
     return 0
 
