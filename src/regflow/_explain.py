@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Callable, Mapping
-from functools import cache
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -21,7 +20,7 @@ import attrs
 from . import _events as ev
 from ._catalog import CATALOG, EventSpec
 from ._errors import InvalidValue
-from ._messages import Refusal, label, locales
+from ._messages import Refusal, label, locales, on_catalog_change
 from ._registration import Registration
 from ._states import Actor, IndividualState, ShopState, Status, Track
 
@@ -151,42 +150,57 @@ class Menu:
 _BY_KIND: Final = {spec.kind: spec for spec in _SPECS}
 
 
-@cache
-def _builder(cls: type[ev.Event]) -> Callable[[dict[str, Any]], ev.Event]:
+def _make_builder(cls: type[ev.Event]) -> Callable[[dict[str, Any]], ev.Event]:
     # Probes are built from regflow's own well-typed values, many per
     # explain: skip the field checks, as clone() does for snapshots.
-    defaults = {
-        f.name: f.default for f in attrs.fields(cls) if f.default is not attrs.NOTHING
+    lines = [
+        "def build(values):",
+        "    event = _new(_cls)",
+        "    put = _set.__get__(event)",
+    ]
+    namespace: dict[str, Any] = {
+        "_new": object.__new__,
+        "_set": object.__setattr__,
+        "_cls": cls,
     }
-    names = tuple(f.name for f in attrs.fields(cls))
-    new, put = object.__new__, object.__setattr__
-
-    def build(values: dict[str, Any]) -> ev.Event:
-        event = new(cls)
-        for name in names:
-            put(event, name, values[name] if name in values else defaults[name])
-        return event
-
+    for number, field in enumerate(attrs.fields(cls)):
+        if field.default is attrs.NOTHING:
+            lines.append(f"    put({field.name!r}, values[{field.name!r}])")
+        else:
+            namespace[f"_d{number}"] = field.default
+            lines.append(
+                f"    put({field.name!r}, values.get({field.name!r}, _d{number}))"
+            )
+    lines.append("    return event")
+    exec(
+        compile("\n".join(lines), f"<regflow probe of {cls.__name__}>", "exec"),
+        namespace,
+    )
+    build: Callable[[dict[str, Any]], ev.Event] = namespace["build"]
     return build
 
 
-@cache
-def _fields(spec: EventSpec[Any]) -> tuple[FormField, ...]:
-    found = []
-    for field in attrs.fields(spec.type):
-        if field.name in ("event_id", "at"):
-            continue
-        found.append(
-            FormField(
-                name=field.name,
-                required=field.default is attrs.NOTHING,
-                filled_by=spec.filled_by.get(field.name, spec.actor),
-            )
+def _form_fields(spec: EventSpec[Any]) -> tuple[FormField, ...]:
+    return tuple(
+        FormField(
+            name=field.name,
+            required=field.default is attrs.NOTHING,
+            filled_by=spec.filled_by.get(field.name, spec.actor),
         )
-    return tuple(found)
+        for field in attrs.fields(spec.type)
+        if field.name not in ("event_id", "at")
+    )
+
+
+_BUILDERS: Final = {spec: _make_builder(spec.type) for spec in _SPECS}
+_FIELDS: Final = {spec: _form_fields(spec) for spec in _SPECS}
 
 
 def _choice_label(values: Mapping[str, Any], locale: str) -> str:
+    key = (locale, *values.items())
+    found = _CHOICE_LABELS.get(key)
+    if found is not None:
+        return found
     parts = []
     for name, value in values.items():
         category = _CATEGORIES.get(name)
@@ -194,7 +208,15 @@ def _choice_label(values: Mapping[str, Any], locale: str) -> str:
             parts.append(label(category, str(value.value), locale))
         elif isinstance(value, str):
             parts.append(value)
-    return ", ".join(parts)
+    found = ", ".join(parts)
+    if len(_CHOICE_LABELS) < 4096:  # a few dozen in practice
+        _CHOICE_LABELS[key] = found
+    return found
+
+
+# Choice labels by (locale, values): emptied with the message catalogs' memos.
+_CHOICE_LABELS: dict[tuple[Any, ...], str] = {}
+on_catalog_change(_CHOICE_LABELS.clear)
 
 
 _Probe = tuple[Mapping[str, Any], tuple[Refusal, ...], frozenset[Track]]
@@ -213,16 +235,18 @@ def _probe(
     the caller judged it already.
     """
     rules = flow.rules
-    build = _builder(spec.type)  # type: ignore[arg-type]
-    base = {"event_id": PROBE_ID, "at": at, **spec.filled(reg, rules, at)}
+    build = _BUILDERS[spec]
+    filled = spec.filled(reg, rules, at)
     found: list[_Probe] = []
     for values in spec.choices(reg, rules, at):
-        event = build({**base, **values})
+        fields = {"event_id": PROBE_ID, "at": at, **filled, **values}
+        event = build(fields)
         if timing is None:
             timing = flow._timing(reg, event)
         targets = spec.targets(reg, event, rules)
-        refusals = flow._refusals(reg, event, spec, targets, timing)
-        found.append((values, refusals, targets))
+        found.append(
+            (values, flow._refusals(reg, event, spec, targets, timing), targets)
+        )
     return found
 
 
@@ -246,17 +270,26 @@ def explain(flow: Workflow, reg: Registration, at: dt.datetime, locale: str) -> 
             f"no messages for locale {locale!r}; known: {', '.join(locales())}; "
             "add one with regflow.register_locale()"
         )
-    timing = flow._timing(
-        reg, _builder(ev.PortalLogin)({"event_id": PROBE_ID, "at": at})
-    )
+    timing = flow._timing(reg, _BUILDERS[_LOGIN]({"event_id": PROBE_ID, "at": at}))
     options = []
     for spec in _SPECS:
-        probes = _probe(flow, reg, spec, at, timing)
-        choices = _choices(probes, locale)
-        closest = choices[0]
-        for choice in choices:
-            if len(choice.refusals) < len(closest.refusals):
+        choices = []
+        closest: Choice | None = None
+        for values, refusals, targets in _probe(flow, reg, spec, at, timing):
+            choice = Choice(
+                values=values,
+                label=_choice_label(values, locale) if values else "",
+                tracks=_ORDERED[targets],
+                allowed=not refusals,
+                refusals=refusals,
+                messages=tuple([r.message(locale) for r in refusals])
+                if refusals
+                else (),
+            )
+            choices.append(choice)
+            if closest is None or len(refusals) < len(closest.refusals):
                 closest = choice
+        assert closest is not None  # every spec offers at least one choice
         options.append(
             Option(
                 kind=spec.kind,
@@ -265,8 +298,8 @@ def explain(flow: Workflow, reg: Registration, at: dt.datetime, locale: str) -> 
                 allowed=closest.allowed,
                 refusals=closest.refusals,
                 messages=closest.messages,
-                fields=_fields(spec),
-                choices=choices,
+                fields=_FIELDS[spec],
+                choices=tuple(choices),
             )
         )
     return Menu(
@@ -282,27 +315,10 @@ def explain(flow: Workflow, reg: Registration, at: dt.datetime, locale: str) -> 
     )
 
 
-def _choices(probes: list[_Probe], locale: str) -> tuple[Choice, ...]:
-    return tuple(
-        [
-            Choice(
-                values=values,
-                label=_choice_label(values, locale),
-                tracks=_ORDERED[targets],
-                allowed=not refusals,
-                refusals=refusals,
-                messages=tuple([r.message(locale) for r in refusals])
-                if refusals
-                else (),
-            )
-            for values, refusals, targets in probes
-        ]
-    )
-
-
 _ORDERED: Final = {
     frozenset(): (),
     frozenset({Track.INDIVIDUAL}): (Track.INDIVIDUAL,),
     frozenset({Track.SHOP}): (Track.SHOP,),
     frozenset(Track): (Track.INDIVIDUAL, Track.SHOP),
 }
+_LOGIN: Final = next(spec for spec in _SPECS if spec.type is ev.PortalLogin)

@@ -10,7 +10,7 @@ out fall back to another locale (English by default).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Final
 
 import attrs
@@ -24,6 +24,7 @@ __all__ = [
     "install",
     "label",
     "locales",
+    "on_catalog_change",
     "register_locale",
     "render",
 ]
@@ -196,14 +197,24 @@ _CATALOGS: dict[str, Mapping[str, str]] = {"en": EN, "es": ES}
 
 # Rendered refusals by (refusal, locale): a menu renders the same few dozen
 # over and over. Emptied whenever a catalog changes, and when it grows large.
-_RENDERED: dict[tuple[Refusal, str], str] = {}
+_RENDERED: dict[tuple[str, tuple[tuple[str, Param], ...], str], str] = {}
 _RENDERED_LIMIT: Final = 4096
 _LABELS: dict[tuple[str, str, str], str] = {}
+
+
+_LISTENERS: list[Callable[[], None]] = []
+
+
+def on_catalog_change(forget: Callable[[], None]) -> None:
+    """Call *forget* whenever a catalog changes: for memos of rendered text."""
+    _LISTENERS.append(forget)
 
 
 def _changed() -> None:
     _RENDERED.clear()
     _LABELS.clear()
+    for forget in _LISTENERS:
+        forget()
 
 
 def install(texts: Mapping[str, Mapping[str, str]]) -> None:
@@ -292,7 +303,9 @@ class Refusal:
         """Return the refusal's text in *locale* (``"en"``, ``"es"``, or registered)."""
         if locale not in _CATALOGS:
             _catalog(locale)  # raises, naming the locales there are
-        key = (self, locale)
+        # By content, not by the refusal: Refusal hashes by its code alone
+        # (its params are a dict), and a menu holds dozens sharing a code.
+        key = (self.code, tuple(self.params.items()), locale)
         text = _RENDERED.get(key)
         if text is None:
             text = self._render(locale)
