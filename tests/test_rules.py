@@ -895,7 +895,7 @@ def test_termination_and_reinstatement():
     assert reg.individual_termination == regflow.TerminationRecord(
         terminated=True, reason=reason, at=at(20)
     )
-    assert FLOW.available(reg) == (ev.Reinstate,)
+    assert FLOW.available(reg) == (ev.Reinstate, ev.EraseContactDetails)
     assert codes(FLOW.check(reg, rcl(NpnValidity.VALID, day=21))) == (
         "state.not_allowed",
     )
@@ -917,7 +917,7 @@ def test_not_an_agent_broker_ends_in_training_complete():
     reg = FLOW.apply(reg, complete(Curriculum.INDIVIDUAL))
     assert reg.individual is IndividualState.TRAINING_COMPLETE
     assert reg.agreements == () and reg.individual_registered_at is None
-    assert FLOW.available(reg) == ()
+    assert FLOW.available(reg) == (ev.EraseContactDetails,)
     assert FLOW.rules.required_agreements(reg.profile) == ()
 
 

@@ -233,7 +233,7 @@ def test_the_not_an_agent_broker_path_still_ends_in_training() -> None:
     """Training only, no NPN, no agreements, never on the lists."""
     reg = finish_training(FLOW, in_training(FLOW, new_agent(FLOW), non_agent_profile()))
     assert reg.individual is IS.TRAINING_COMPLETE
-    assert FLOW.available(reg) == ()
+    assert FLOW.available(reg) == (ev.EraseContactDetails,)
     assert FLOW.check(reg, listing(shop=False)).allowed is False
 
 

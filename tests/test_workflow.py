@@ -181,18 +181,21 @@ def test_apply_returns_a_new_registration_and_leaves_the_input_alone():
 
 # -- available ------------------------------------------------------------------
 
+# Erasing contact details is possible in every state of both tracks.
+ERASE = ev.EraseContactDetails
+
 SCENARIOS: dict[str, tuple[Callable[[], regflow.Registration], tuple[type, ...]]] = {
-    "fresh": (lambda: returning_agent(FLOW), (ev.SaveProfile,)),
+    "fresh": (lambda: returning_agent(FLOW), (ev.SaveProfile, ERASE)),
     "profile saved": (
         lambda: FLOW.apply(
             returning_agent(FLOW),
             ev.SaveProfile(event_id=eid(), at=at(2), profile=agent_profile()),
         ),
-        (ev.SaveProfile, ev.CompleteProfile),
+        (ev.SaveProfile, ev.CompleteProfile, ERASE),
     ),
     "training": (
         lambda: in_training(FLOW, returning_agent(FLOW)),
-        (ev.EnrollCurriculum, ev.CompleteMlmsTraining, ev.LaunchVendorTraining),
+        (ev.EnrollCurriculum, ev.CompleteMlmsTraining, ev.LaunchVendorTraining, ERASE),
     ),
     "training, everything enrolled": (
         lambda: run(
@@ -203,27 +206,33 @@ SCENARIOS: dict[str, tuple[Callable[[], regflow.Registration], tuple[type, ...]]
                 for c in (Curriculum.SHOP, Curriculum.INDIVIDUAL)
             ],
         ),
-        (ev.CompleteMlmsTraining, ev.LaunchVendorTraining),
+        (ev.CompleteMlmsTraining, ev.LaunchVendorTraining, ERASE),
     ),
-    "vendor training": (launched, (ev.CompleteVendorTraining,)),
-    "vendor completed": (vendor_completed, (ev.PortalLogin,)),
+    "vendor training": (launched, (ev.CompleteVendorTraining, ERASE)),
+    "vendor completed": (vendor_completed, (ev.PortalLogin, ERASE)),
     "agreements pending": (
         lambda: at_agreements(FLOW),
         # More training may still be added (S11), which reopens the training.
-        (ev.EnrollCurriculum, ev.AcceptAgreement, ev.DeclineAgreement),
+        (ev.EnrollCurriculum, ev.AcceptAgreement, ev.DeclineAgreement, ERASE),
     ),
-    "registered": (lambda: registered(FLOW), (*LISTS, ev.Terminate)),
+    "registered": (lambda: registered(FLOW), (*LISTS, ev.Terminate, ERASE)),
     "registered, no Find Local Help": (
         lambda: registered(FLOW, agent_profile(find_local_help=False)),
-        (ev.PrintCertificate, ev.ConfirmTracker, ev.ObserveRclListing, ev.Terminate),
+        (
+            ev.PrintCertificate,
+            ev.ConfirmTracker,
+            ev.ObserveRclListing,
+            ev.Terminate,
+            ERASE,
+        ),
     ),
-    "certified": (certified, (*LISTS, ev.Terminate)),
-    "terminated": (terminated, (ev.Reinstate,)),
+    "certified": (certified, (*LISTS, ev.Terminate, ERASE)),
+    "terminated": (terminated, (ev.Reinstate, ERASE)),
     "training complete (not an agent)": (
         lambda: finish_training(
             FLOW, in_training(FLOW, new_agent(FLOW), non_agent_profile())
         ),
-        (),
+        (ERASE,),
     ),
 }
 
@@ -240,14 +249,19 @@ def test_available_judges_the_help_desk_window_at_the_given_time():
     reg = registered(FLOW, day=3)
     assert ev.ContactHelpDesk not in FLOW.available(reg)
     assert ev.ContactHelpDesk not in FLOW.available(reg, at=at(5, 23))
-    assert FLOW.available(reg, at=at(6)) == (*LISTS, ev.ContactHelpDesk, ev.Terminate)
+    assert FLOW.available(reg, at=at(6)) == (
+        *LISTS,
+        ev.ContactHelpDesk,
+        ev.Terminate,
+        ERASE,
+    )
 
 
 def test_available_judges_a_launch_expiry_at_the_given_time():
     """A vendor completion is available until the launch expires, not after."""
     reg = launched()
-    assert FLOW.available(reg, at=at(3, 11)) == (ev.CompleteVendorTraining,)
-    assert FLOW.available(reg, at=at(3, 12)) == ()
+    assert FLOW.available(reg, at=at(3, 11)) == (ev.CompleteVendorTraining, ERASE)
+    assert FLOW.available(reg, at=at(3, 12)) == (ERASE,)
 
 
 def test_available_reads_no_clock_and_changes_nothing():
@@ -453,6 +467,7 @@ VOCABULARY: list[Maker] = [
     lambda reg, when: ev.Reinstate(
         event_id=eid(), at=when, reason=regflow.TerminationReason.FRAUD_OR_ABUSE
     ),
+    lambda reg, when: ev.EraseContactDetails(event_id=eid(), at=when),
 ]
 
 

@@ -40,6 +40,7 @@ from ._messages import Refusal, locales, register_locale
 from ._migrations import MIGRATIONS
 from ._npn import NPN
 from ._records import (
+    ERASED,
     Agreement,
     AgreementDecision,
     Completion,
@@ -70,6 +71,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
     __version__ = "0+unknown"
 
 __all__ = [
+    "ERASED",
     "HELP_DESK_EMAIL",
     "MIGRATIONS",
     "NPN",

@@ -32,6 +32,7 @@ __all__ = [
     "ContactHelpDesk",
     "DeclineAgreement",
     "EnrollCurriculum",
+    "EraseContactDetails",
     "Event",
     "LaunchVendorTraining",
     "ObserveFindLocalHelp",
@@ -263,3 +264,15 @@ class Reinstate(Event):
 
     reason: TerminationReason
     marketplaces: Marketplaces = Marketplaces.BOTH
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class EraseContactDetails(Event):
+    """The agent's contact details are erased on request (a privacy request).
+
+    The profile's contact reads as erased from here on; the state, the NPN
+    and every compliance date remain. A store erases the details from its
+    earlier events too (:meth:`regflow.store.Repository.erase`).
+    """
+
+    kind: ClassVar[str] = "erase_contact_details"

@@ -179,7 +179,11 @@ _TRACK_NAMES: Final = {Track.INDIVIDUAL: "individual", Track.SHOP: "shop"}
 
 
 def drawing_kwargs(specs: Sequence[EventSpec[Any]] = CATALOG) -> dict[str, Any]:
-    """A ``HierarchicalGraphMachine`` of both tracks as parallel regions, to draw."""
+    """A ``HierarchicalGraphMachine`` of both tracks as parallel regions, to draw.
+
+    An event possible in every state of a track that moves none (erasing
+    contact details) is left out of the drawing.
+    """
     regions = []
     transitions: list[dict[str, Any]] = []
     for track in Track:
@@ -191,7 +195,10 @@ def drawing_kwargs(specs: Sequence[EventSpec[Any]] = CATALOG) -> dict[str, Any]:
                 "initial": INITIAL[track].value,
             }
         )
+        everywhere = set(TRACK_STATES[track])
         for item in _track_kwargs(specs, track)["transitions"]:
+            if item["dest"] is None and set(item["source"]) == everywhere:
+                continue  # possible in every state, moving none: noise in a drawing
             drawn = dict(item)
             drawn["source"] = [
                 f"registration__{name}__{s.value}" for s in item["source"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Final
 
 import attrs
 
@@ -21,6 +22,8 @@ __all__ = [
     "Completion",
     "Confirmation",
     "ConfirmationRecord",
+    "ERASED",
+    "ERASED_CONTACT",
     "ContactDetails",
     "Curriculum",
     "Marketplaces",
@@ -155,6 +158,10 @@ class ContactDetails:
         check_fields(self)
 
 
+ERASED: Final = "[erased]"
+"""What an erased contact detail reads as."""
+
+
 @attrs.frozen(kw_only=True, slots=True)
 class Profile:
     """The MLMS profile (S4-S9).
@@ -180,6 +187,10 @@ class Profile:
 
     def __attrs_post_init__(self) -> None:
         check_fields(self)
+
+
+ERASED_CONTACT: Final = ContactDetails(name=ERASED, email=ERASED, phone=ERASED)
+"""The contact details of an agent whose details were erased."""
 
 
 @attrs.frozen(slots=True)

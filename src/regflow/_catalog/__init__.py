@@ -42,7 +42,7 @@ from .lists import (
     REINSTATE,
     TERMINATE,
 )
-from .profile import COMPLETE_PROFILE, SAVE_PROFILE
+from .profile import COMPLETE_PROFILE, ERASE_CONTACT_DETAILS, SAVE_PROFILE
 from .start import START
 from .training import (
     COMPLETE_MLMS_TRAINING,
@@ -109,6 +109,7 @@ CATALOG: Final[tuple[EventSpec[Any], ...]] = (
     CONTACT_HELP_DESK,
     TERMINATE,
     REINSTATE,
+    ERASE_CONTACT_DETAILS,
 )
 """Every event type regflow knows, in the order a registration meets them."""
 

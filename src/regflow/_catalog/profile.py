@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import attrs
+
 from .. import _events as ev
-from .._records import Role
+from .._records import ERASED_CONTACT, Role
 from .._registration import Registration
 from .._rules import PlanYearRules
 from .._states import Actor, IndividualState, ShopState, Track
@@ -22,7 +24,7 @@ from ._spec import (
     refuse,
 )
 
-__all__ = ["COMPLETE_PROFILE", "SAVE_PROFILE"]
+__all__ = ["COMPLETE_PROFILE", "ERASE_CONTACT_DETAILS", "SAVE_PROFILE"]
 
 IS, SS = IndividualState, ShopState
 
@@ -221,4 +223,29 @@ COMPLETE_PROFILE: EventSpec[ev.CompleteProfile] = EventSpec(
         npn_exclusive,
     ),
     effect=no_change,
+)
+
+
+def _erase(
+    reg: Registration, event: ev.EraseContactDetails, rules: PlanYearRules
+) -> Changes:
+    profile = reg.profile
+    if profile.contact is None or profile.contact == ERASED_CONTACT:
+        return {}
+    return {"profile": attrs.evolve(profile, contact=ERASED_CONTACT)}
+
+
+ERASE_CONTACT_DETAILS: EventSpec[ev.EraseContactDetails] = EventSpec(
+    type=ev.EraseContactDetails,
+    actor=Actor.PORTAL,
+    label={
+        "en": "Erasing the contact details",
+        "es": "Borrar los datos de contacto",
+    },
+    # Possible in every state of both tracks, and it moves neither.
+    steps=(
+        Step(Track.INDIVIDUAL, tuple(IndividualState)),
+        Step(Track.SHOP, tuple(ShopState)),
+    ),
+    effect=_erase,
 )
