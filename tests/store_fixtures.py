@@ -78,15 +78,20 @@ class Backend:
         return Repository(self.open(), **options)
 
     def table(self, name: str) -> str:
-        """The quoted name of regflow's table *name* (``events``, ``snapshots``)."""
+        """The quoted name of regflow's table *name* (``log``, ``registrations``,
+        ``keys``, ``consumers``)."""
         if self.kind == "sqlite":
             return f"regflow_{name}"
         return f'"{self.schema}".{name}'
 
     def sql(self, text: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Run *text* directly (``?`` placeholders; ``{events}``, ``{snapshots}``)."""
+        """Run *text* directly (``?`` placeholders; ``{log}``, ``{registrations}``,
+        ``{keys}``, ``{consumers}`` name the tables)."""
         text = text.format(
-            events=self.table("events"), snapshots=self.table("snapshots")
+            log=self.table("log"),
+            registrations=self.table("registrations"),
+            keys=self.table("keys"),
+            consumers=self.table("consumers"),
         )
         if self.kind == "sqlite":
             import sqlite3
@@ -244,7 +249,7 @@ def batch_main() -> None:
             original(self, *args, **kwargs)
 
             def trace(statement: str) -> None:
-                event = statement.startswith("INSERT INTO regflow_events")
+                event = statement.startswith("INSERT INTO regflow_log")
                 if event and next(inserts) == limit:
                     os.kill(os.getpid(), signal.SIGKILL)
 

@@ -1,15 +1,25 @@
-"""Every example script and every ```python block in docs/ runs, as written."""
+"""Every example script and every ```python block in docs/ runs, as written.
+
+A block whose first line is ``# needs: postgres`` runs with ``DSN`` (the test
+server, from ``REGFLOW_TEST_POSTGRES_DSN``) and ``SCHEMA`` (a fresh schema,
+dropped afterwards) in its namespace; without a server it is skipped, unless
+``REGFLOW_REQUIRE_POSTGRES=1`` makes that a failure. Such blocks must not be
+needed by the blocks after them.
+"""
 
 from __future__ import annotations
 
+import os
 import re
 import runpy
+import secrets
 import sys
 from pathlib import Path
 
 import pytest
 
 from regflow import _messages
+from store_fixtures import DSN_VAR, REQUIRE_VAR, drop_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
@@ -43,7 +53,26 @@ def test_docs_page_blocks_run(
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
     for number, block in enumerate(python_blocks(page), 1):
         code = compile(block, f"{page.name} block {number}", "exec")
-        exec(code, namespace)
+        if block.startswith(_NEEDS_POSTGRES):
+            _run_with_postgres(code, namespace, f"{page.name} block {number}")
+        else:
+            exec(code, namespace)
+
+
+_NEEDS_POSTGRES = "# needs: postgres\n"
+
+
+def _run_with_postgres(code: object, namespace: dict[str, object], where: str) -> None:
+    dsn = os.environ.get(DSN_VAR, "")
+    if not dsn:
+        if os.environ.get(REQUIRE_VAR) == "1":
+            pytest.fail(f"{where} needs PostgreSQL and {DSN_VAR} is not set")
+        return  # the rest of the page does not depend on it
+    schema = f"regflow_docs_{secrets.token_hex(4)}"
+    try:
+        exec(code, {**namespace, "DSN": dsn, "SCHEMA": schema})  # type: ignore[call-overload]
+    finally:
+        drop_schema(dsn, schema)
 
 
 def test_every_page_is_collected() -> None:

@@ -15,9 +15,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import regflow
-from regflow import ConcurrencyConflict, Registration
+from regflow import ConcurrencyConflict, CorruptRecord, Registration
 from regflow.store import SQLiteStore, Store
-from regflow.store._schema import encode_snapshot
+from regflow.store._codec import encode_snapshot
+from regflow.store._sealing import Sealer, new_key
 from regflow.store.contract import (
     CHECKS,
     StoreContract,
@@ -26,7 +27,11 @@ from regflow.store.contract import (
     run_contract,
 )
 from regflow.testing import registrations
-from store_fixtures import Backend, backend_fixture  # noqa: F401 - the fixture
+from store_fixtures import (  # noqa: F401 - backend_fixture is a fixture
+    Backend,
+    backend_fixture,
+    lifecycle,
+)
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
@@ -107,19 +112,48 @@ def test_any_registration_survives_the_store(
         assert fresh.history(reg.agent_id, reg.plan_year) == reg.history
 
 
+def _sealer(reg: Registration) -> Sealer:
+    def where(problem: str) -> CorruptRecord:
+        return CorruptRecord(reg.agent_id, reg.plan_year, problem)
+
+    return Sealer(new_key(), reg.agency_id or "", reg.agent_id, where)
+
+
 @settings(max_examples=40, deadline=None)
 @given(reg=registrations(max_events=20))
 def test_snapshot_encoding_reuses_fields_exactly(reg: Registration) -> None:
-    """Encoding from the previous snapshot gives the same text as from scratch."""
+    """Encoding from the previous snapshot gives the same snapshot as from
+    scratch, and opened again it is the registration's JSON without its log."""
     flow = regflow.Workflow.for_plan_year(reg.plan_year)
+    sealer = _sealer(reg)
     previous = None
     for version in range(1, reg.version + 1):
         step = flow.replay(reg.history[:version])
-        encoded = encode_snapshot(step, previous)
-        state = regflow.dumps(attrs.evolve(step, history=()))
-        assert encoded.text == json.dumps(json.loads(state), separators=(",", ":"))
-        assert encoded.text == encode_snapshot(step).text
+        encoded = encode_snapshot(step, sealer, previous)
+        state = json.loads(regflow.dumps(attrs.evolve(step, history=())))
+        assert sealer.open(json.loads(encoded.text)) == state
+        fresh = encode_snapshot(step, sealer)
+        assert sealer.open(json.loads(fresh.text)) == state
         previous = (step, encoded.parts)
+
+
+def test_contact_details_are_never_written_in_the_clear(backend: Backend) -> None:
+    """Every contact value of a lifecycle is sealed in the log and the snapshot."""
+    events = lifecycle("clear", 1)
+    with closing(backend.repository()) as repo:
+        reg = repo.start(events[0])
+        for event in events[1:]:
+            reg = repo.apply(reg.agent_id, reg.plan_year, event)
+    assert reg.profile is not None and reg.profile.contact is not None
+    values = [reg.profile.contact.name, reg.profile.contact.email]
+    rows = backend.sql("SELECT body FROM {log}") + backend.sql(
+        "SELECT snapshot FROM {registrations}"
+    )
+    assert len(rows) == reg.version + 1
+    text = "\n".join(str(row[0]) for row in rows)
+    assert "sealed" in text
+    for value in values:
+        assert value not in text
 
 
 def test_bundled_stores_are_stores(backend: Backend) -> None:

@@ -101,6 +101,14 @@ def test_sigkill_inside_the_transaction(tmp_path: Path) -> None:
     _assert_finished(backend, "txn")
 
 
+# A row written by hand: SQLite's positions are given by the writer (in
+# commit order); PostgreSQL's are its own identity column.
+_POSITION = {
+    "sqlite": (", position", ", (SELECT max(position) + 1 FROM regflow_log)"),
+    "postgres": ("", ""),
+}
+
+
 def _two_registrations(backend: Backend) -> Repository:
     repo = backend.repository()
     for n in range(2):
@@ -114,7 +122,7 @@ def _two_registrations(backend: Backend) -> Repository:
 
 def _corrupt_snapshot(backend: Backend, agent: str, text: str) -> None:
     backend.sql(
-        "UPDATE {snapshots} SET snapshot = ? WHERE agent_id = ? AND plan_year = ?",
+        "UPDATE {registrations} SET snapshot = ? WHERE agent_id = ? AND plan_year = ?",
         (text, agent, YEAR),
     )
 
@@ -125,11 +133,11 @@ def _corrupt_snapshot(backend: Backend, agent: str, text: str) -> None:
         ('{"agent_id": 1, "schema_version": 2}', "snapshot: not a valid Registration"),
         (
             '{"agent_id": 1, "schema_version": 1}',
-            "snapshot: schema_version 1 snapshot says",
+            "snapshot: a schema_version 1 snapshot holds its history",
         ),
         ('{"agent_id": 1}', "snapshot: snapshot has no integer 'schema_version'"),
-        ('"not a snapshot"', "snapshot: a registration snapshot is a JSON object"),
-        ("[]", "snapshot: a registration snapshot is a JSON object"),
+        ('"not a snapshot"', "snapshot: the column holds a JSON str, not an object"),
+        ("[]", "snapshot: the column holds a JSON list, not an object"),
     ],
 )
 def test_corrupt_snapshot_is_named_and_rebuilt(
@@ -153,7 +161,7 @@ def test_corrupt_snapshot_is_named_and_rebuilt(
         with pytest.raises(CorruptRecord):
             fresh.apply(agent_id("bad", 0), YEAR, lifecycle("bad", 0)[3])
         report = fresh.rebuild()
-        assert report.restored == ((agent_id("bad", 0), YEAR),)
+        assert report.restored == ((agent_id("bad", 0), YEAR, ""),)
         assert report.unreadable == ()
         assert fresh.load(agent_id("bad", 0), YEAR) == good
         assert fresh.verify() == ()
@@ -180,7 +188,7 @@ def test_snapshot_row_of_another_version_is_corrupt(backend: Backend) -> None:
     """A snapshot whose version disagrees with its row is CorruptRecord."""
     repo = _two_registrations(backend)
     backend.sql(
-        "UPDATE {snapshots} SET version = version + 1 WHERE agent_id = ?",
+        "UPDATE {registrations} SET version = version + 1 WHERE agent_id = ?",
         (agent_id("bad", 0),),
     )
     with backend.repository() as fresh, pytest.raises(CorruptRecord, match="version"):
@@ -192,15 +200,16 @@ def test_index_columns_out_of_step_are_corrupt_and_rebuilt(backend: Backend) -> 
     """A state or NPN column that disagrees with its snapshot is found and fixed."""
     repo = _two_registrations(backend)
     backend.sql(
-        "UPDATE {snapshots} SET state = 'certified', npn = NULL WHERE agent_id = ?",
+        "UPDATE {registrations} SET individual = 'certified', npn = NULL "
+        "WHERE agent_id = ?",
         (agent_id("bad", 0),),
     )
     with backend.repository() as fresh:
-        with pytest.raises(CorruptRecord, match="columns say state 'certified'"):
+        with pytest.raises(CorruptRecord, match="individual 'certified'"):
             fresh.load(agent_id("bad", 0), YEAR)
         with pytest.raises(CorruptRecord):
             list(fresh.by_state(regflow.IndividualState.CERTIFIED))
-        assert fresh.rebuild().restored == ((agent_id("bad", 0), YEAR),)
+        assert fresh.rebuild().restored == ((agent_id("bad", 0), YEAR, ""),)
         assert list(fresh.by_state(regflow.IndividualState.CERTIFIED)) == []
         assert (
             fresh.load(agent_id("bad", 0), YEAR).individual
@@ -213,8 +222,11 @@ def test_unreadable_event_is_reported_not_rebuilt(backend: Backend) -> None:
     """An event row that cannot be read is CorruptRecord; rebuild() leaves it alone."""
     repo = _two_registrations(backend)
     backend.sql(
-        "INSERT INTO {events} (plan_year, agent_id, seq, event_id, kind, at, body) "
-        "VALUES (?, ?, 4, 'forged', 'nonsense', '2023-10-02T09:00:00+00:00', ?)",
+        "INSERT INTO {log} (plan_year, agent_id, seq, event_id, kind, at, body"
+        + _POSITION[backend.kind][0]
+        + ") VALUES (?, ?, 4, 'forged', 'nonsense', '2023-10-02T09:00:00+00:00', ?"
+        + _POSITION[backend.kind][1]
+        + ")",
         (YEAR, agent_id("bad", 1), '{"type": "nonsense"}'),
     )
     with backend.repository() as fresh:
@@ -233,8 +245,8 @@ def test_event_log_is_append_only(backend: Backend) -> None:
     """The database itself refuses UPDATE and DELETE on events."""
     repo = _two_registrations(backend)
     for statement in (
-        "UPDATE {events} SET body = body WHERE agent_id = ?",
-        "DELETE FROM {events} WHERE agent_id = ?",
+        "UPDATE {log} SET body = body WHERE agent_id = ?",
+        "DELETE FROM {log} WHERE agent_id = ?",
     ):
         with pytest.raises(Exception, match="append-only"):
             backend.sql(statement, (agent_id("bad", 0),))
@@ -248,14 +260,16 @@ def test_database_enforces_npn_and_event_ids(backend: Backend) -> None:
     first, second = agent_id("bad", 0), agent_id("bad", 1)
     with pytest.raises(Exception, match=r"(?i)unique"):
         backend.sql(
-            "UPDATE {snapshots} SET npn = ? WHERE agent_id = ?",
+            "UPDATE {registrations} SET npn = ? WHERE agent_id = ?",
             (repo.load(first, YEAR).npn.value, second),  # type: ignore[union-attr]
         )
     with pytest.raises(Exception, match=r"(?i)unique"):
         backend.sql(
-            "INSERT INTO {events} (plan_year, agent_id, seq, event_id, kind, at, body) "
-            "SELECT plan_year, agent_id, 4, event_id, kind, at, body FROM {events} "
-            "WHERE agent_id = ? AND seq = 3",
+            "INSERT INTO {log} (plan_year, agent_id, seq, event_id, kind, at, body"
+            + _POSITION[backend.kind][0]
+            + ") SELECT plan_year, agent_id, 4, event_id, kind, at, body"
+            + _POSITION[backend.kind][1]
+            + " FROM {log} WHERE agent_id = ? AND seq = 3",
             (first,),
         )
     assert repo.verify() == ()

@@ -8,12 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 
-import regflow
 from regflow import InvalidValue, StoreError
 from regflow.store import (
     STORE_SCHEMA_VERSION,
     PostgresStore,
-    Repository,
     StoreSchemaTooNew,
     open_store,
 )
@@ -71,26 +69,6 @@ def test_schema_name_is_quoted_not_pasted(schemas: list[str]) -> None:
         assert store.load(agent_id("odd", 0), YEAR).version == 10
     with pytest.raises(InvalidValue, match="'schema' must be"):
         PostgresStore(dsn, schema="")
-
-
-def test_older_schema_is_upgraded(schemas: list[str]) -> None:
-    """A version-1 schema gets the version-2 index and triggers; its data stays."""
-    dsn = postgres_dsn()
-    backend = Backend("postgres", dsn, _name(schemas, "old"))
-    run_batch(backend, "old", 2)
-    backend.sql("DROP TRIGGER events_append_only ON {events}")
-    backend.sql("DROP TRIGGER events_no_truncate ON {events}")
-    backend.sql(f'DROP FUNCTION "{backend.schema}".events_append_only()')
-    backend.sql(f'DROP INDEX "{backend.schema}".snapshots_state_idx')
-    backend.sql(f"DELETE FROM {backend.schema_table} WHERE version = 2")
-    with Repository(PostgresStore(dsn, schema=backend.schema)) as repo:
-        assert repo.store.schema_version == STORE_SCHEMA_VERSION  # type: ignore[attr-defined]
-        assert (
-            repo.load(agent_id("old", 1), YEAR).individual
-            is regflow.IndividualState.CERTIFIED
-        )
-    with pytest.raises(Exception, match="append-only"):
-        backend.sql("DELETE FROM {events}")
 
 
 def test_newer_schema_is_refused_naming_both_versions(schemas: list[str]) -> None:

@@ -35,28 +35,12 @@ def test_file_is_created_on_first_use_in_wal_mode(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         versions = conn.execute("SELECT version FROM regflow_schema ORDER BY 1")
         assert [v for (v,) in versions] == list(range(1, STORE_SCHEMA_VERSION + 1))
-    assert {"regflow_events", "regflow_snapshots", "regflow_schema"} <= _objects(path)
-
-
-def test_older_file_is_upgraded_with_its_data(tmp_path: Path) -> None:
-    """A version-1 file gets the version-2 indexes and triggers; its data stays."""
-    path = tmp_path / "old.sqlite3"
-    backend = Backend("sqlite", str(path))
-    run_batch(backend, "old", 2)
-    with sqlite3.connect(path) as conn:  # back to version 1
-        conn.execute("DROP INDEX regflow_snapshots_state")
-        conn.execute("DROP TRIGGER regflow_events_no_update")
-        conn.execute("DROP TRIGGER regflow_events_no_delete")
-        conn.execute("DELETE FROM regflow_schema WHERE version = 2")
-    assert "regflow_events_no_delete" not in _objects(path)
-    with Repository(SQLiteStore(path)) as repo:
-        assert repo.store.schema_version == 2  # type: ignore[attr-defined]
-        assert (
-            repo.load(agent_id("old", 1), YEAR).individual
-            is regflow.IndividualState.CERTIFIED
-        )
-        assert repo.verify() == ()
-    assert {"regflow_snapshots_state", "regflow_events_no_delete"} <= _objects(path)
+    assert {
+        "regflow_log",
+        "regflow_registrations",
+        "regflow_keys",
+        "regflow_schema",
+    } <= (_objects(path))
 
 
 def test_newer_file_is_refused_naming_both_versions(tmp_path: Path) -> None:

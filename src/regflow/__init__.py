@@ -41,6 +41,7 @@ from ._migrations import MIGRATIONS
 from ._npn import NPN
 from ._records import (
     ERASED,
+    ERASED_CONTACT,
     Agreement,
     AgreementDecision,
     Completion,
@@ -72,6 +73,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
 
 __all__ = [
     "ERASED",
+    "ERASED_CONTACT",
     "HELP_DESK_EMAIL",
     "MIGRATIONS",
     "NPN",

@@ -204,16 +204,31 @@ class StoreSchemaTooNew(UnsupportedSchemaVersion, StoreError):
         )
 
 
+def _named(agent_id: str, plan_year: int, agency: str) -> str:
+    if agency:
+        return f"registration ({agent_id!r}, {plan_year}) of agency {agency!r}"
+    return f"registration ({agent_id!r}, {plan_year})"
+
+
 class ConcurrencyConflict(StoreError):
     """Someone else wrote the registration since it was read."""
 
-    def __init__(self, agent_id: str, plan_year: int, expected: int, actual: int):
+    def __init__(
+        self,
+        agent_id: str,
+        plan_year: int,
+        expected: int,
+        actual: int,
+        *,
+        agency: str = "",
+    ):
         self.agent_id = agent_id
         self.plan_year = plan_year
         self.expected = expected
         self.actual = actual
+        self.agency = agency
         super().__init__(
-            f"registration ({agent_id!r}, {plan_year}) is at version {actual}, "
+            f"{_named(agent_id, plan_year, agency)} is at version {actual}, "
             f"not the version {expected} this write was based on; reload and retry"
         )
 
@@ -221,28 +236,41 @@ class ConcurrencyConflict(StoreError):
 class DuplicateAccount(StoreError):
     """The NPN already has a registration for the plan year under another account."""
 
-    def __init__(self, npn: str, plan_year: int, existing_account: str, agent_id: str):
+    def __init__(
+        self,
+        npn: str,
+        plan_year: int,
+        existing_account: str,
+        agent_id: str,
+        *,
+        agency: str = "",
+    ):
         self.npn = npn
         self.plan_year = plan_year
         self.existing_account = existing_account
         self.agent_id = agent_id
+        self.agency = agency
+        where = f" in agency {agency!r}" if agency else ""
         super().__init__(
-            f"NPN {npn} already has a {plan_year} registration under portal account "
-            f"{existing_account!r} (agent {agent_id!r}); recover that account "
-            "instead of creating a second one (S2)"
+            f"NPN {npn} already has a {plan_year} registration{where} under portal "
+            f"account {existing_account!r} (agent {agent_id!r}); recover that "
+            "account instead of creating a second one (S2)"
         )
 
 
 class IdempotencyConflict(StoreError):
     """An event id was reused with a different payload."""
 
-    def __init__(self, agent_id: str, plan_year: int, event_id: str):
+    def __init__(
+        self, agent_id: str, plan_year: int, event_id: str, *, agency: str = ""
+    ):
         self.agent_id = agent_id
         self.plan_year = plan_year
         self.event_id = event_id
+        self.agency = agency
         super().__init__(
-            f"event id {event_id!r} was already used for registration "
-            f"({agent_id!r}, {plan_year}) with a different payload; "
+            f"event id {event_id!r} was already used for "
+            f"{_named(agent_id, plan_year, agency)} with a different payload; "
             "give a new event a new id"
         )
 
@@ -250,23 +278,28 @@ class IdempotencyConflict(StoreError):
 class RegistrationNotFound(StoreError, LookupError):
     """No registration is stored under that agent id and plan year."""
 
-    def __init__(self, agent_id: str, plan_year: int):
+    def __init__(self, agent_id: str, plan_year: int, *, agency: str = ""):
         self.agent_id = agent_id
         self.plan_year = plan_year
+        self.agency = agency
+        where = f" in agency {agency!r}" if agency else ""
         super().__init__(
-            f"no registration for agent {agent_id!r}, plan year {plan_year}"
+            f"no registration for agent {agent_id!r}, plan year {plan_year}{where}"
         )
 
 
 class CorruptRecord(StoreError):
     """A stored row cannot be read back; ``rebuild()`` recreates snapshots."""
 
-    def __init__(self, agent_id: str, plan_year: int, problem: str):
+    def __init__(
+        self, agent_id: str, plan_year: int, problem: str, *, agency: str = ""
+    ):
         self.agent_id = agent_id
         self.plan_year = plan_year
         self.problem = problem
+        self.agency = agency
         super().__init__(
-            f"stored registration ({agent_id!r}, {plan_year}) is unreadable: "
+            f"stored {_named(agent_id, plan_year, agency)} is unreadable: "
             f"{problem}; run rebuild() to recreate snapshots from the event log"
         )
 

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from functools import cache
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
@@ -26,6 +26,9 @@ from ._messages import Refusal
 from ._registration import Registration
 from ._rules import PlanYearRules
 from ._states import Track
+
+if TYPE_CHECKING:
+    from ._explain import Menu
 
 __all__ = ["Decision", "Workflow"]
 
@@ -248,7 +251,7 @@ class Workflow:
 
     def explain(
         self, reg: Registration, *, at: dt.datetime | None = None, locale: str = "en"
-    ) -> Any:
+    ) -> Menu:
         """What the agent may do now, and why not: the portal's menu.
 
         For every event type: whether some instance of it is allowed now,

@@ -18,15 +18,34 @@ from __future__ import annotations
 
 import os
 
+from ._async import AsyncPostgresStore
+from ._async_repository import AsyncFeed, AsyncRepository
+from ._async_sqlite import AsyncSQLiteStore
+from ._ddl import STORE_SCHEMA_VERSION
 from ._postgres import PostgresStore
-from ._protocol import History, RegistrationKey, Store, StoreSchemaTooNew
-from ._repository import RebuildReport, Repository
-from ._schema import STORE_SCHEMA_VERSION
+from ._protocol import (
+    ANY_AGENCY,
+    Change,
+    History,
+    Page,
+    RegistrationKey,
+    Store,
+    StoreSchemaTooNew,
+)
+from ._repository import Feed, RebuildReport, Repository
 from ._sqlite import SQLiteStore
 
 __all__ = [
+    "ANY_AGENCY",
     "STORE_SCHEMA_VERSION",
+    "AsyncFeed",
+    "AsyncPostgresStore",
+    "AsyncRepository",
+    "AsyncSQLiteStore",
+    "Change",
+    "Feed",
     "History",
+    "Page",
     "PostgresStore",
     "RebuildReport",
     "RegistrationKey",

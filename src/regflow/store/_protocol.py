@@ -1,16 +1,17 @@
-"""What a store is: the :class:`Store` protocol and the types it shares.
+"""What a store is: the :class:`Store` protocol and the values it hands out.
 
-A store keeps, for every registration (one agent, one plan year), an
-append-only log of its accepted events and a snapshot of the registration
-after the last of them. It knows nothing about guards: the
+A store keeps, for every registration (one agent of one agency, one plan
+year), an append-only log of its accepted events and a snapshot of the
+registration after the last of them. It knows nothing about guards: the
 :class:`~regflow.store.Repository` decides, the store persists.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from types import TracebackType
-from typing import NamedTuple, Protocol, Self, runtime_checkable
+from typing import Final, NamedTuple, Protocol, Self, runtime_checkable
 
 import attrs
 
@@ -18,38 +19,116 @@ from .._errors import StoreSchemaTooNew
 from .._events import Event
 from .._npn import NPN
 from .._registration import Registration
-from .._states import IndividualState
+from .._states import IndividualState, ShopState, Status
 
-__all__ = ["History", "RegistrationKey", "Store", "StoreSchemaTooNew"]
+__all__ = [
+    "ANY_AGENCY",
+    "Change",
+    "History",
+    "Page",
+    "RegistrationKey",
+    "Store",
+    "StoreSchemaTooNew",
+    "agency_key",
+]
+
+
+class _AnyAgency:
+    """The scope of a repository that reads every agency's registrations."""
+
+    _instance: _AnyAgency | None = None
+
+    def __new__(cls) -> _AnyAgency:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "ANY_AGENCY"
+
+    def __reduce__(self) -> str:
+        return "ANY_AGENCY"
+
+
+ANY_AGENCY: Final = _AnyAgency()
+"""Pass as ``agency=`` to read across every agency (a compliance job's view).
+
+A portal scopes its repository to the agency of the signed-in user instead;
+listings, counts and the change feed then never reach another agency's rows.
+"""
+
+Agency = str | None | _AnyAgency
+
+
+def agency_key(agency: str | None) -> str:
+    """The stored form of an agency id: ``None`` (no agency) is ``""``."""
+    return "" if agency is None else agency
 
 
 class RegistrationKey(NamedTuple):
-    """What identifies a registration: the agent and the plan year."""
+    """What identifies a registration: the agent, the plan year, the agency."""
 
     agent_id: str
     plan_year: int
+    agency: str = ""
 
 
 @attrs.frozen(slots=True)
 class History:
-    """One registration's event log, as stored."""
+    """One registration's event log, as stored (event *n* is version *n*)."""
 
     agent_id: str
     plan_year: int
     events: tuple[Event, ...]
+    agency: str = ""
 
     @property
     def key(self) -> RegistrationKey:
         """The registration this log belongs to."""
-        return RegistrationKey(self.agent_id, self.plan_year)
+        return RegistrationKey(self.agent_id, self.plan_year, self.agency)
+
+
+@attrs.frozen(slots=True)
+class Change:
+    """One stored event, as the change feed hands it out.
+
+    Attributes:
+        position: the event's global position: every stored event has one,
+            and :meth:`Repository.changes` continues after it.
+        key: the registration the event is for.
+        seq: the event's place in that registration's log (its version).
+        event: the event itself.
+        recorded_at: when the store committed it.
+    """
+
+    position: int
+    key: RegistrationKey
+    seq: int
+    event: Event
+    recorded_at: dt.datetime
+
+
+@attrs.frozen(slots=True)
+class Page:
+    """One page of a listing, in a stable order, and where the next begins.
+
+    Attributes:
+        items: the registrations of this page.
+        next: pass as ``after=`` for the next page; ``None`` on the last.
+    """
+
+    items: tuple[Registration, ...]
+    next: str | None
+
+    def __iter__(self) -> Iterator[Registration]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
 
 
 class Closing:
-    """Mixin: ``with obj:`` gives *obj* and calls its ``close()`` on leaving.
-
-    Shared by the bundled stores and the repository, which each close what
-    they hold the same way.
-    """
+    """Mixin: ``with obj:`` gives *obj* and calls its ``close()`` on leaving."""
 
     def __enter__(self) -> Self:
         return self
@@ -73,10 +152,11 @@ class Store(Protocol):
 
     Implement these methods to keep registrations anywhere; check an
     implementation with :mod:`regflow.store.contract`. Every method is atomic:
-    it either happens completely or raises and changes nothing.
+    it either happens completely or raises and changes nothing. ``agency`` is
+    the stored form (``""`` for none, see :func:`agency_key`).
     """
 
-    def load(self, agent_id: str, plan_year: int) -> Registration:
+    def load(self, agent_id: str, plan_year: int, agency: str = "") -> Registration:
         """Return the latest snapshot of a registration.
 
         Raises:
@@ -94,10 +174,10 @@ class Store(Protocol):
         Raises:
             ConcurrencyConflict: the stored version is not *expected_version*.
             DuplicateAccount: the snapshot's NPN is held for its plan year by
-                another registration.
-            IdempotencyConflict: an event id is already in this registration's log.
+                another registration of its agency.
+            IdempotencyConflict: an event id is twice in the history.
             InvalidValue: *registration* and *expected_version* do not fit
-                together (nothing new to append, a history with a gap, ...).
+                together (nothing new to append, ...).
         """
         ...
 
@@ -105,14 +185,16 @@ class Store(Protocol):
         """Replace a snapshot with *registration*, rebuilt from the stored log.
 
         Raises:
-            ConcurrencyConflict: the log's last sequence number is not
+            ConcurrencyConflict: the log's last event is not
                 ``registration.version`` (it moved on since it was read).
             RegistrationNotFound: there is no log for that registration.
         """
         ...
 
-    def history(self, agent_id: str, plan_year: int) -> tuple[Event, ...]:
-        """Return a registration's event log, from the log itself (not the snapshot).
+    def history(
+        self, agent_id: str, plan_year: int, agency: str = ""
+    ) -> tuple[Event, ...]:
+        """Return a registration's event log, from the log itself.
 
         Raises:
             RegistrationNotFound: nothing is stored under that key.
@@ -121,19 +203,22 @@ class Store(Protocol):
         ...
 
     def registration_keys(
-        self, *, plan_year: int | None = None
+        self, *, agency: Agency = ANY_AGENCY, plan_year: int | None = None
     ) -> Iterator[RegistrationKey]:
-        """Yield every stored registration's key, by plan year then agent id."""
+        """Yield the stored registrations' keys, by agency, plan year, agent id."""
         ...
 
     def find(
         self,
         *,
-        state: IndividualState | None = None,
-        npn: NPN | None = None,
+        agency: Agency = ANY_AGENCY,
         plan_year: int | None = None,
+        status: Status | None = None,
+        individual: IndividualState | None = None,
+        shop: ShopState | None = None,
+        npn: NPN | None = None,
     ) -> Iterator[Registration]:
-        """Yield the snapshots matching every given filter, by plan year then agent id.
+        """Yield the snapshots matching every given filter, in key order.
 
         Raises:
             CorruptRecord: when it reaches a snapshot that cannot be read back.

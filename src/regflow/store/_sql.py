@@ -1,361 +1,379 @@
-"""What the bundled SQL stores share: the reads, the listings, the refusals.
+"""What the synchronous SQL stores share: running operations in transactions.
 
-:class:`~regflow.store.SQLiteStore` and :class:`~regflow.store.PostgresStore`
-keep the same two tables and read them with the same statements. They differ
-in a parameter's placeholder (``?`` or ``%s``), in how a table is named
-(PostgreSQL's live in a schema, filled in by ``psycopg.sql`` as an identifier)
-and in how the snapshot column reads as text: :class:`Dialect` holds those
-differences, :class:`SQLStore` the logic written once over them.
-
-Each backend keeps in its own module what really differs: connecting, the DDL
-and its migration, the write transactions and their locking, and how its
-driver names the constraint a write broke.
+:class:`SQLStore` drives the operations of ``_core`` on a connection, each in
+one transaction: its own (begun and committed here) or, when the connection
+is inside a transaction of the host application's, a savepoint of that
+transaction, which the host commits or rolls back with its own rows. A
+backend supplies the connection, how a transaction and a savepoint begin and
+end, and how its driver names the constraint a write broke.
 """
 
 from __future__ import annotations
 
 import abc
+import copy
+import itertools
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from types import TracebackType
-from typing import Any, ClassVar, Final, Literal, NamedTuple, Protocol
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Any, ClassVar, Final, TypeVar
 
-from .._errors import (
-    ConcurrencyConflict,
-    DuplicateAccount,
-    IdempotencyConflict,
-    RegistrationNotFound,
-    StoreError,
-)
+from .._errors import StoreError
 from .._events import Event
 from .._npn import NPN
 from .._registration import Registration
-from .._states import IndividualState
-from ._protocol import Closing, RegistrationKey
-from ._schema import SnapshotMemo, check_columns, decode_events, decode_snapshot
+from .._states import IndividualState, ShopState, Status
+from ._core import PAGE, Constraint, Core, Op, Query, Violation, run
+from ._protocol import ANY_AGENCY, Agency, Change, Closing, RegistrationKey
 
-__all__ = [
-    "Connection",
-    "Constraint",
-    "Cursor",
-    "Dialect",
-    "Reads",
-    "SQLStore",
-    "Translated",
-]
+__all__ = ["SQLStore", "Unit"]
 
-_PAGE: Final = 500
-
-Constraint = Literal["npn", "event_id", "seq"]
-"""The constraints a write can break that regflow explains: one NPN per plan
-year, unique event ids, and unique sequence numbers (a concurrent append)."""
+T = TypeVar("T")
+_savepoints: Final = itertools.count(1)
 
 
-class Cursor(Protocol):
-    """What the shared code uses of a cursor (sqlite3's and psycopg's fit)."""
-
-    def fetchone(self) -> Any:
-        """Return the next row, or None."""
-        ...
-
-    def fetchall(self) -> list[Any]:
-        """Return the remaining rows."""
-        ...
-
-
-class Connection(Protocol):
-    """What the shared code uses of a connection (sqlite3's and psycopg's fit)."""
-
-    def execute(self, query: str, params: Sequence[Any], /) -> Cursor:
-        """Run *query* with positional *params*."""
-        ...
-
-    def close(self) -> None:
-        """Close the connection."""
-        ...
-
-
-class Dialect(NamedTuple):
-    """How the shared statements are written for one database.
+class Unit:
+    """One connection's transaction, as the operations of a store see it.
 
     Attributes:
-        mark: the placeholder of one positional parameter.
-        snapshots: the snapshots table as a statement names it.
-        events: the events table as a statement names it.
-        snapshot: the snapshot column, read as JSON text.
-        max_seq: a number above every sequence number the events table holds.
+        conn: the connection.
+        owned: whether this unit began the transaction (and so commits it).
     """
 
-    mark: str
-    snapshots: str
-    events: str
-    snapshot: str
-    max_seq: int
+    __slots__ = ("conn", "owned")
 
-    @property
-    def key(self) -> str:
-        """The condition picking one registration: (plan_year, agent_id)."""
-        return f"plan_year = {self.mark} AND agent_id = {self.mark}"
-
-
-class Reads(NamedTuple):
-    """The statements both stores read with, in one dialect.
-
-    Every parameter is positional; the comment after each field lists them.
-    """
-
-    load: str  # plan_year, agent_id
-    version: str  # plan_year, agent_id
-    last_seq: str  # plan_year, agent_id
-    history: str  # plan_year, agent_id, last seq wanted
-    holder: str  # npn, plan_year
-    event_ids: str  # plan_year, agent_id
-
-    @classmethod
-    def of(cls, dialect: Dialect) -> Reads:
-        """Return the statements written in *dialect*."""
-        d, key = dialect, dialect.key
-        return cls(
-            load=f"SELECT version, {d.snapshot}, state, npn FROM {d.snapshots} "
-            f"WHERE {key}",
-            version=f"SELECT version FROM {d.snapshots} WHERE {key}",
-            last_seq=f"SELECT max(seq) FROM {d.events} WHERE {key}",
-            history=f"SELECT seq, body FROM {d.events} WHERE {key} "
-            f"AND seq <= {d.mark} ORDER BY seq",
-            holder=f"SELECT portal_account_id, agent_id FROM {d.snapshots} "
-            f"WHERE npn = {d.mark} AND plan_year = {d.mark}",
-            event_ids=f"SELECT event_id FROM {d.events} WHERE {key}",
-        )
-
-
-class Translated:
-    """Turns a driver's own errors into :class:`StoreError` naming the database.
-
-    Used as ``with store._lock, store._errors:``. It holds no state of a call,
-    so one object serves every call and thread of its store.
-
-    Args:
-        driver_error: the base class of the driver's errors.
-        where: the database, as messages name it.
-    """
-
-    __slots__ = ("driver_error", "where")
-
-    def __init__(self, driver_error: type[BaseException], where: str) -> None:
-        self.driver_error = driver_error
-        self.where = where
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if isinstance(exc, self.driver_error):
-            raise self.translate(exc) from exc
-
-    def translate(self, exc: BaseException) -> StoreError:
-        """Return the :class:`StoreError` that stands for *exc*."""
-        return StoreError(f"{self.where}: {exc}")
+    def __init__(self, conn: Any, owned: bool) -> None:
+        self.conn = conn
+        self.owned = owned
 
 
 class SQLStore(Closing, abc.ABC):
-    """The protocol's reads and listings, written once for the SQL stores.
+    """The protocol and the extras of the SQL stores, over one driver.
 
-    A subclass sets the class attribute ``_dialect``; its ``__init__`` calls
-    this one, then opens ``_conn`` and sets ``_reads`` (``Reads.of`` its
-    dialect, with identifiers filled in). It supplies the connection, the
-    writes, and :meth:`_constraint`.
-
-    Args:
-        errors: the store's error translation.
-        where: the database, as refusals name it.
+    A backend sets ``name`` and ``_driver_error`` and implements the
+    abstract methods. Every public method runs in one transaction.
     """
 
-    _dialect: ClassVar[Dialect]
-    _reads: Reads
+    name: ClassVar[str] = "SQL store"
+    _driver_error: ClassVar[type[BaseException]] = Exception
 
-    def __init__(self, errors: Translated, where: str) -> None:
-        self._errors = errors
-        self._where = where
-        self._lock = threading.RLock()
-        self._memo = SnapshotMemo()
-        self._conn: Connection | None = None
+    def __init__(self, core: Core) -> None:
+        self._core = core
         self._closed = False
+        self._local = threading.local()  # the unit a thread is inside, if any
+        self._fixed: Any = None  # the host's connection of a view (using())
+
+    def using(self, connection: Any) -> SQLStore:
+        """This store on the host's *connection*: the same tables and memo.
+
+        Inside a transaction the host opened on it, every write joins that
+        transaction (as a savepoint); the host commits or rolls back. The
+        view needs no closing; closing it leaves the store open.
+        """
+        self._check_connection(connection)
+        view = copy.copy(self)
+        view._local = threading.local()
+        view._fixed = connection
+        return view
+
+    @abc.abstractmethod
+    def _check_connection(self, connection: Any) -> None:
+        """Raise InvalidValue unless *connection* is this driver's connection."""
 
     # -- what a backend supplies -----------------------------------------------
 
     @abc.abstractmethod
-    def _connection(self) -> Connection:
-        """Return the open connection; raise if the store is closed."""
+    def _connect(self) -> AbstractContextManager[Any]:
+        """A connection for one unit of work (checked out and back in)."""
 
     @abc.abstractmethod
-    def _constraint(self, exc: Exception) -> Constraint | None:
-        """Return which constraint the driver's integrity error *exc* names."""
+    def _begin(self, conn: Any, write: bool) -> bool:
+        """Begin a transaction on *conn* unless one is open; return whether begun."""
 
-    def _render(self, text: str) -> str:
-        """Return a statement written in the dialect, ready to run.
+    @abc.abstractmethod
+    def _end(self, conn: Any, commit: bool) -> None:
+        """Commit, or roll back, the transaction this store began on *conn*."""
 
-        Only regflow's own fixed text reaches here; a backend whose tables are
-        named through identifiers fills them in.
+    @abc.abstractmethod
+    def _execute(self, conn: Any, query: Query) -> Any:
+        """Run *query* on *conn* and fetch what it asks for."""
+
+    @abc.abstractmethod
+    def _constraint(self, exc: BaseException) -> Constraint | None:
+        """Which constraint the driver's integrity error *exc* names, if one."""
+
+    def _is_integrity(self, exc: BaseException) -> bool:
+        """Whether *exc* is the driver's integrity (constraint) error."""
+        return False
+
+    def _translate(self, exc: BaseException) -> StoreError:
+        """The :class:`StoreError` standing for one of the driver's errors."""
+        return StoreError(f"{self._core.where}: {exc}")
+
+    # -- running ---------------------------------------------------------------
+
+    def _unit(self) -> Unit | None:
+        unit: Unit | None = getattr(self._local, "unit", None)
+        return unit
+
+    @contextmanager
+    def _transaction(self, write: bool = True) -> Iterator[Unit]:
+        """One transaction, or a savepoint inside the one already open."""
+        if self._closed:
+            raise StoreError(f"this {self.name} is closed; open a new one")
+        outer = self._unit()
+        if outer is not None:
+            with self._savepoint(outer.conn):
+                yield outer
+            return
+        source = (
+            nullcontext(self._fixed) if self._fixed is not None else self._connect()
+        )
+        with source as conn:
+            owned = self._begin(conn, write)
+            unit = Unit(conn, owned)
+            if not owned:
+                # The host's transaction: regflow's writes join it under a
+                # savepoint, and the host commits or rolls back.
+                with self._savepoint(conn):
+                    self._local.unit = unit
+                    try:
+                        yield unit
+                    finally:
+                        self._local.unit = None
+                return
+            self._local.unit = unit
+            try:
+                yield unit
+            except BaseException:
+                self._local.unit = None
+                self._end(conn, commit=False)
+                raise
+            self._local.unit = None
+            self._end(conn, commit=True)
+
+    @contextmanager
+    def _savepoint(self, conn: Any) -> Iterator[None]:
+        name = f"regflow_{next(_savepoints)}"
+        self._raw(conn, f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self._raw(conn, f"ROLLBACK TO SAVEPOINT {name}")
+            self._raw(conn, f"RELEASE SAVEPOINT {name}")
+            raise
+        self._raw(conn, f"RELEASE SAVEPOINT {name}")
+
+    def _raw(self, conn: Any, sql: str) -> None:
+        self._execute(conn, Query(sql, ()))
+
+    def _run(self, op: Op[T], *, write: bool = True) -> T:
+        try:
+            with self._transaction(write) as unit:
+                return run(lambda q: self._query(unit.conn, q), op)
+        except Violation:
+            raise
+        except self._driver_error as exc:
+            raise self._translate(exc) from exc
+
+    def _query(self, conn: Any, query: Query) -> Any:
+        try:
+            return self._execute(conn, query)
+        except self._driver_error as exc:
+            if self._is_integrity(exc):
+                raise Violation(self._constraint(exc), exc) from exc
+            raise
+
+    def transaction(self) -> AbstractContextManager[Unit]:
+        """A unit of work: every store call inside the block commits together.
+
+        Inside a transaction the host already opened on the store's
+        connection, it is a savepoint of it. Used by
+        :meth:`~regflow.store.Repository.erase`, which writes several
+        registrations and deletes a key at once.
         """
-        return text
+        return self._transaction(True)
 
     # -- the protocol ----------------------------------------------------------
 
     def close(self) -> None:
-        """Close the connection; the store is unusable afterwards."""
-        with self._lock:
-            self._closed = True
-            conn, self._conn = self._conn, None
-            if conn is not None:
-                conn.close()
-            self._memo.clear()
+        """Close what the store holds; it is unusable afterwards."""
+        if self._fixed is not None:
+            return  # a view of another store: that store holds the resources
+        self._closed = True
+        with self._core.lock:
+            self._core.memo.clear()
 
-    def load(self, agent_id: str, plan_year: int) -> Registration:
+    def load(self, agent_id: str, plan_year: int, agency: str = "") -> Registration:
         """Return the latest snapshot of a registration (see :class:`Store`)."""
-        key = RegistrationKey(agent_id, plan_year)
-        with self._lock, self._errors:
-            conn = self._connection()
-            row = conn.execute(self._reads.load, (plan_year, agent_id)).fetchone()
-            if row is None:
-                raise RegistrationNotFound(agent_id, plan_year)
-            return self._snapshot(conn, key, *row)
+        return self._run(
+            self._core.load(RegistrationKey(agent_id, plan_year, agency)), write=False
+        )
 
-    def history(self, agent_id: str, plan_year: int) -> tuple[Event, ...]:
+    def write(self, registration: Registration, *, expected_version: int) -> None:
+        """Append the new events and store the snapshot, atomically (see :class:`Store`)."""
+        try:
+            self._run(self._core.write(registration, expected_version))
+        except Violation as found:
+            raise self._run(
+                self._core.violation(registration, expected_version, found), write=False
+            ) from found.error
+
+    def restore(self, registration: Registration) -> None:
+        """Replace a snapshot with one rebuilt from the log (see :class:`Store`)."""
+        try:
+            self._run(self._core.restore(registration))
+        except Violation as found:
+            raise self._run(
+                self._core.violation(registration, registration.version, found),
+                write=False,
+            ) from found.error
+
+    def history(
+        self, agent_id: str, plan_year: int, agency: str = ""
+    ) -> tuple[Event, ...]:
         """Return a registration's event log (see :class:`Store`)."""
-        key = RegistrationKey(agent_id, plan_year)
-        with self._lock, self._errors:
-            records = self._records(self._connection(), key, self._dialect.max_seq)
-        if not records:
-            raise RegistrationNotFound(agent_id, plan_year)
-        return records
+        return self._run(
+            self._core.history(RegistrationKey(agent_id, plan_year, agency)),
+            write=False,
+        )
 
     def registration_keys(
-        self, *, plan_year: int | None = None
+        self, *, agency: Agency = ANY_AGENCY, plan_year: int | None = None
     ) -> Iterator[RegistrationKey]:
-        """Yield every registration's key, by plan year then agent id."""
-        for page in self._pages("plan_year, agent_id", [], [], plan_year):
-            for year, agent_id in page:
-                yield RegistrationKey(agent_id, year)
+        """Yield the stored registrations' keys, in key order, a page at a time."""
+        after: RegistrationKey | None = None
+        while True:
+            page = self._run(
+                self._core.keys(agency=agency, plan_year=plan_year, after=after),
+                write=False,
+            )
+            yield from page
+            if len(page) < PAGE:
+                return
+            after = page[-1]
 
     def find(
         self,
         *,
-        state: IndividualState | None = None,
-        npn: NPN | None = None,
+        agency: Agency = ANY_AGENCY,
         plan_year: int | None = None,
+        status: Status | None = None,
+        individual: IndividualState | None = None,
+        shop: ShopState | None = None,
+        npn: NPN | None = None,
     ) -> Iterator[Registration]:
-        """Yield the snapshots matching every filter (see :class:`Store`)."""
-        mark = self._dialect.mark
-        where: list[str] = []
-        params: list[Any] = []
-        if state is not None:
-            where.append(f"state = {mark}")
-            params.append(IndividualState(state).value)
-        if npn is not None:
-            where.append(f"npn = {mark}")
-            params.append(NPN.parse(str(npn)).value)
-        columns = f"plan_year, agent_id, version, {self._dialect.snapshot}, state, npn"
-        for page in self._pages(columns, where, params, plan_year):
-            yield from self._registrations(page)
-
-    # -- shared steps ----------------------------------------------------------
-
-    def _snapshot(
-        self,
-        conn: Connection,
-        key: RegistrationKey,
-        version: int,
-        text: str,
-        state: str,
-        npn: str | None,
-    ) -> Registration:
-        reg = self._memo.get(key, text, version)
-        if reg is None:
-            # Events 1..version were committed with this snapshot and never
-            # change, so reading them after it needs no transaction.
-            records = self._records(conn, key, version)
-            reg = decode_snapshot(key, version, text, records)
-            self._memo.put(key, text, reg)
-        return check_columns(key, reg, state, npn)
-
-    def _records(
-        self, conn: Connection, key: RegistrationKey, upto: int
-    ) -> tuple[Event, ...]:
-        params = (key.plan_year, key.agent_id, upto)
-        rows = conn.execute(self._reads.history, params).fetchall()
-        return decode_events(key, rows)
-
-    def _version(self, conn: Connection, key: RegistrationKey) -> int:
-        row = conn.execute(
-            self._reads.version, (key.plan_year, key.agent_id)
-        ).fetchone()
-        return 0 if row is None else int(row[0])
-
-    def _refusal(
-        self, conn: Connection, exc: Exception, reg: Registration, expected: int
-    ) -> StoreError:
-        """The regflow error for a constraint the database enforced."""
-        constraint = self._constraint(exc)
-        key = RegistrationKey(reg.agent_id, reg.plan_year)
-        if constraint == "npn" and reg.npn is not None:
-            npn = (reg.npn.value, reg.plan_year)
-            holder = conn.execute(self._reads.holder, npn).fetchone()
-            if holder is not None:
-                return DuplicateAccount(reg.npn.value, reg.plan_year, *holder)
-        elif constraint == "event_id":
-            where = (key.plan_year, key.agent_id)
-            rows = conn.execute(self._reads.event_ids, where).fetchall()
-            taken = {row[0] for row in rows}
-            for event in reg.history[expected:]:
-                if event.event_id in taken:
-                    return IdempotencyConflict(*key, event.event_id)
-        elif constraint != "seq":
-            return StoreError(f"{self._where} refused registration {tuple(key)}: {exc}")
-        # A clashing seq is another writer's append that committed first.
-        return ConcurrencyConflict(*key, expected, self._version(conn, key))
-
-    def _registrations(self, page: list[tuple[Any, ...]]) -> Iterable[Registration]:
-        """Snapshots from one page of rows, read one at a time as they are asked for."""
-        for year, agent_id, *row in page:
-            key = RegistrationKey(agent_id, year)
-            with self._lock, self._errors:
-                reg = self._snapshot(self._connection(), key, *row)
-            yield reg
-
-    def _pages(
-        self,
-        columns: str,
-        where: list[str],
-        params: Sequence[Any],
-        plan_year: int | None,
-    ) -> Iterator[list[tuple[Any, ...]]]:
-        # Keyset pages: no lock, cursor or transaction is held between them.
-        mark = self._dialect.mark
-        clauses = list(where)
-        fixed = list(params)
-        if plan_year is not None:
-            clauses.append(f"plan_year = {mark}")
-            fixed.append(plan_year)
-        clauses.append(f"(plan_year, agent_id) > ({mark}, {mark})")
-        # Only the fixed column lists and clauses above go into the text;
-        # values are parameters.
-        text = (
-            f"SELECT {columns} FROM {self._dialect.snapshots} "
-            f"WHERE {' AND '.join(clauses)} "
-            f"ORDER BY plan_year, agent_id LIMIT {_PAGE}"
-        )
-        after: tuple[int, str] = (-1, "")
+        """Yield the snapshots matching every filter, a page at a time (keyset)."""
+        after: RegistrationKey | None = None
         while True:
-            with self._lock, self._errors:
-                query = self._render(text)
-                rows = self._connection().execute(query, (*fixed, *after)).fetchall()
-            if rows:
-                yield rows
-            if len(rows) < _PAGE:
+            page = self.page(
+                agency=agency,
+                plan_year=plan_year,
+                status=status,
+                individual=individual,
+                shop=shop,
+                npn=npn,
+                after=after,
+            )
+            yield from page
+            if len(page) < PAGE:
                 return
-            after = (rows[-1][0], rows[-1][1])
+            last = page[-1]
+            after = RegistrationKey(last.agent_id, last.plan_year, last.agency_id or "")
+
+    # -- the extras: listings, the feed, erasure, locked decisions ------------
+
+    def page(
+        self,
+        *,
+        agency: Agency,
+        plan_year: int | None = None,
+        status: Status | None = None,
+        individual: IndividualState | None = None,
+        shop: ShopState | None = None,
+        npn: NPN | None = None,
+        after: RegistrationKey | None = None,
+        limit: int = PAGE,
+    ) -> list[Registration]:
+        """Up to *limit* snapshots matching every filter, after *after* (keyset)."""
+        return self._run(
+            self._core.page(
+                agency=agency,
+                plan_year=plan_year,
+                status=status,
+                individual=individual,
+                shop=shop,
+                npn=npn,
+                after=after,
+                limit=limit,
+            ),
+            write=False,
+        )
+
+    def count(
+        self,
+        *,
+        agency: Agency,
+        plan_year: int | None = None,
+        status: Status | None = None,
+        individual: IndividualState | None = None,
+        shop: ShopState | None = None,
+    ) -> int:
+        """How many registrations match every filter."""
+        return self._run(
+            self._core.count(
+                agency=agency,
+                plan_year=plan_year,
+                status=status,
+                individual=individual,
+                shop=shop,
+            ),
+            write=False,
+        )
+
+    def changes(self, *, after: int, limit: int, agency: Agency) -> list[Change]:
+        """The stored events after position *after* (see ``Repository.changes``)."""
+        return self._run(
+            self._core.changes(after=after, limit=limit, agency=agency), write=False
+        )
+
+    def checkpoint(self, name: str) -> int | None:
+        """A consumer's saved position, or ``None``."""
+        return self._run(self._core.checkpoint(name), write=False)
+
+    def save_checkpoint(self, name: str, position: int) -> None:
+        """Save a consumer's position (in the host's transaction, if one is open)."""
+        self._run(self._core.save_checkpoint(name, position))
+
+    def delete_key(self, agency: str, agent_id: str) -> None:
+        """Delete an agent's sealing key (inside an erasure's transaction)."""
+        self._run(self._core.delete_key(agency, agent_id))
+
+    def decide(
+        self,
+        key: RegistrationKey,
+        decide: Callable[[Registration], Registration | None],
+    ) -> Registration:
+        """Lock the registration, load it, let *decide* make the next snapshot,
+        write it, in one transaction: no other writer can come between.
+
+        *decide* returns the new registration, or ``None`` to write nothing
+        (the snapshot as loaded is returned then); it may raise to refuse.
+        """
+        try:
+            return self._run(self._core.decided(key, decide))
+        except Violation as found:
+            reg = self.load(*key)
+            raise self._run(
+                self._core.violation(reg, reg.version, found), write=False
+            ) from found.error
+
+    def erase_agent(
+        self,
+        agency: str,
+        agent_id: str,
+        decide: Callable[[Registration], Registration | None],
+    ) -> list[Registration]:
+        """Each of an agent's registrations as *decide* makes it, then its
+        sealing key deleted, in one transaction (see ``Repository.erase``)."""
+        return self._run(self._core.erase_agent(agency, agent_id, decide))

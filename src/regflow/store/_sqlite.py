@@ -1,76 +1,45 @@
-"""The embedded store: one SQLite file through the standard library's ``sqlite3``.
+"""The embedded store: SQLite through the standard library's ``sqlite3``.
 
-The file is created on first use, in WAL mode, and its tables are created or
-upgraded by the store itself (see ``SQLITE_DDL`` in ``_schema``). Several
-processes may open the same file: writes are serialized by SQLite's write lock
-and checked against the version each writer read, so a stale write is refused,
-never lost.
+A file is created on first use, in WAL mode, and its tables are created or
+upgraded by the store itself (see ``_ddl``). Several processes may open the
+same file: writes are serialized by SQLite's write lock and checked against
+the version each writer read, so a stale write is refused, never lost.
+
+Durability: with WAL, ``synchronous=NORMAL`` (the default) never corrupts the
+file and keeps every committed write across a crash of the process; a power
+cut or an operating-system crash may lose the last commits. ``FULL`` keeps
+those too, with an fsync per commit (measured in docs/store.md).
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
-from typing import Any, Final
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, ClassVar, Final
 
-from .._errors import (
-    ConcurrencyConflict,
-    InvalidValue,
-    RegistrationNotFound,
-    StoreError,
-)
+from .._errors import InvalidValue, StoreError
 from .._registration import Registration
-from ._protocol import RegistrationKey
-from ._schema import (
-    SQLITE_DDL,
-    STORE_SCHEMA_VERSION,
-    check_schema_version,
-    check_write,
-    closed_error,
-    encode_events,
-    encode_snapshot,
-)
-from ._sql import Constraint, Dialect, Reads, SQLStore, Translated
+from ._core import Constraint, Core, Query, run
+from ._ddl import STORE_SCHEMA_VERSION, check_schema_version
+from ._sql import SQLStore
+from ._statements import Statements, sqlite_dialect
+from ._upgrade import upgrade
 
 __all__ = ["SQLiteStore"]
 
 _SYNCHRONOUS: Final = ("OFF", "NORMAL", "FULL", "EXTRA")
-_DIALECT: Final = Dialect(
-    mark="?",
-    snapshots="regflow_snapshots",
-    events="regflow_events",
-    snapshot="snapshot",
-    max_seq=2**62,
-)
-_KEY: Final = _DIALECT.key
-_SNAPSHOT: Final = "portal_account_id, state, npn, version, snapshot"
-
-_INSERT: Final = (
-    f"INSERT INTO regflow_snapshots (plan_year, agent_id, {_SNAPSHOT}) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (plan_year, agent_id) DO NOTHING"
-)
-_UPDATE: Final = {
-    (state, npn): "UPDATE regflow_snapshots SET "
-    + ("state = ?, " if state else "")
-    + ("npn = ?, " if npn else "")
-    + f"version = ?, snapshot = ? WHERE {_KEY} AND version = ?"
-    for state in (False, True)
-    for npn in (False, True)
-}
-_RESTORE: Final = (
-    "UPDATE regflow_snapshots SET portal_account_id = ?, state = ?, npn = ?, "
-    f"version = ?, snapshot = ? WHERE {_KEY}"
-)
-_APPEND: Final = (
-    "INSERT INTO regflow_events (plan_year, agent_id, seq, event_id, kind, at, body) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
 # Which constraint an IntegrityError names: sqlite3 gives only its message,
 # which lists the columns of the index it broke.
 _CONSTRAINTS: Final[tuple[tuple[str, Constraint], ...]] = (
-    ("regflow_snapshots.npn", "npn"),
-    ("regflow_events.event_id", "event_id"),
-    ("regflow_events.seq", "seq"),
+    ("regflow_registrations.npn", "npn"),
+    (
+        "regflow_log.agency, regflow_log.plan_year, regflow_log.agent_id, regflow_log.seq",
+        "seq",
+    ),
+    ("regflow_log.position", "seq"),
 )
 
 
@@ -79,27 +48,31 @@ class SQLiteStore(SQLStore):
 
     Args:
         path: the database file; created, with its tables, on first use.
-        synchronous: SQLite's ``PRAGMA synchronous``. ``NORMAL`` (the default)
-            with WAL never corrupts the file and keeps every committed write
-            across a crash of the process; a power cut may lose the last
-            commits. ``FULL`` keeps those too, at the cost of an fsync per write.
+        connection: instead of a path, a ``sqlite3.Connection`` of the host
+            application's. When it is inside a transaction, regflow's writes
+            join it (as savepoints) and the host commits or rolls back; open
+            it with ``isolation_level=None`` and ``BEGIN`` yourself, or use
+            sqlite3's default mode, where a write of yours opens one.
+        synchronous: SQLite's ``PRAGMA synchronous`` for a file the store
+            opens: ``NORMAL`` (the default) or ``FULL`` (see the module).
         timeout: seconds to wait for another process's write lock.
 
-    One object is one connection; it may be shared by threads (calls are
-    serialized) but not across processes: open one store per process.
+    One object is one connection; threads may share it (calls are
+    serialized), processes may not: open one store per process.
 
     Raises:
         StoreSchemaTooNew: the file was written by a newer regflow.
         StoreError: the file cannot be opened (the message says why).
     """
 
-    _dialect = _DIALECT
-    _reads = Reads.of(_DIALECT)
+    name: ClassVar[str] = "SQLiteStore"
+    _driver_error: ClassVar[type[BaseException]] = sqlite3.Error
 
     def __init__(
         self,
-        path: str | os.PathLike[str] = "regflow.sqlite3",
+        path: str | os.PathLike[str] | None = None,
         *,
+        connection: sqlite3.Connection | None = None,
         synchronous: str = "NORMAL",
         timeout: float = 30.0,
     ) -> None:
@@ -108,32 +81,48 @@ class SQLiteStore(SQLStore):
             raise InvalidValue(
                 f"'synchronous' must be one of {', '.join(_SYNCHRONOUS)} (got {synchronous!r})"
             )
-        self.path = os.fspath(path)
-        where = f"SQLite store {self.path!r}"
-        super().__init__(_Translated(sqlite3.Error, where), where)
-        try:
-            conn = sqlite3.connect(
-                self.path,
-                timeout=timeout,
-                isolation_level=None,
-                check_same_thread=False,
+        if (path is None) == (connection is None):
+            raise InvalidValue(
+                "give SQLiteStore a path or a connection, not both or neither"
             )
-        except sqlite3.Error as exc:
-            raise StoreError(
-                f"cannot open SQLite store {self.path!r}: {exc}; check that its "
-                "folder exists and is writable"
-            ) from exc
-        self._conn: sqlite3.Connection | None = conn
+        self.path = os.fspath(path) if path is not None else "<host connection>"
+        where = f"SQLite store {self.path!r}"
+        super().__init__(Core(Statements.of(sqlite_dialect()), where))
+        self._own = connection is None
+        self._lock = threading.RLock()
+        if connection is None:
+            try:
+                connection = sqlite3.connect(
+                    self.path,
+                    timeout=timeout,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+            except sqlite3.Error as exc:
+                raise StoreError(
+                    f"cannot open SQLite store {self.path!r}: {exc}; check that its "
+                    "folder exists and is writable"
+                ) from exc
+        else:
+            self._check_connection(connection)
+        self._conn: sqlite3.Connection | None = connection
         try:
-            if self.path != ":memory:":
-                mode_now = conn.execute("PRAGMA journal_mode").fetchone()[0]
-                if str(mode_now).lower() != "wal":
-                    conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(f"PRAGMA synchronous={mode}")  # checked against _SYNCHRONOUS
-            conn.execute("PRAGMA foreign_keys=ON")
-            self._migrate(conn)
+            if self._own:
+                if self.path != ":memory:":
+                    mode_now = connection.execute("PRAGMA journal_mode").fetchone()[0]
+                    if str(mode_now).lower() != "wal":
+                        connection.execute("PRAGMA journal_mode=WAL")
+                connection.execute(f"PRAGMA synchronous={mode}")  # checked above
+            connection.execute("PRAGMA foreign_keys=ON")
+            # Deleted content is overwritten, not left in free space: an
+            # erased agent's key (see Repository.erase) must not survive in
+            # the file. Cheap here: only snapshot updates and key deletions
+            # free anything.
+            connection.execute("PRAGMA secure_delete=ON")
+            self._migrate(connection)
         except BaseException as exc:
-            conn.close()
+            if self._own:
+                connection.close()
             self._conn = None
             if isinstance(exc, sqlite3.Error):
                 raise StoreError(
@@ -143,6 +132,72 @@ class SQLiteStore(SQLStore):
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.path!r})"
+
+    # -- the driver ------------------------------------------------------------
+
+    def _connect(self) -> AbstractContextManager[Any]:
+        if self._conn is None:
+            raise StoreError("this SQLiteStore is closed; open a new one")
+        return _locked(self._lock, self._conn)
+
+    def _check_connection(self, connection: Any) -> None:
+        if not isinstance(connection, sqlite3.Connection):
+            raise InvalidValue(
+                f"'connection' must be a sqlite3.Connection (got {type(connection).__name__})"
+            )
+
+    def _begin(self, conn: Any, write: bool) -> bool:
+        if conn.in_transaction:
+            return False
+        # IMMEDIATE takes the write lock now, so that a read-then-write
+        # transaction cannot be refused halfway (SQLITE_BUSY on upgrade).
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        return True
+
+    def _end(self, conn: Any, commit: bool) -> None:
+        if conn.in_transaction:
+            conn.execute("COMMIT" if commit else "ROLLBACK")
+
+    def _execute(self, conn: Any, query: Query) -> Any:
+        if query.many:
+            conn.executemany(query.sql, query.params)
+            return None
+        cursor = conn.execute(query.sql, tuple(query.params))
+        if query.fetch == "one":
+            return cursor.fetchone()
+        if query.fetch == "all":
+            return cursor.fetchall()
+        if query.fetch == "count":
+            return cursor.rowcount
+        return None
+
+    def _is_integrity(self, exc: BaseException) -> bool:
+        return isinstance(exc, sqlite3.IntegrityError)
+
+    def _constraint(self, exc: BaseException) -> Constraint | None:
+        message = str(exc)
+        for columns, constraint in _CONSTRAINTS:
+            if columns in message:
+                return constraint
+        return None
+
+    def _translate(self, exc: BaseException) -> StoreError:
+        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+            return StoreError(
+                f"{self._core.where} stayed locked by another writer: {exc}; "
+                "raise 'timeout' or shorten the other writer's transactions"
+            )
+        return super()._translate(exc)
+
+    def close(self) -> None:
+        """Close the connection (unless it is the host's); the store is unusable."""
+        if self._fixed is not None:
+            return
+        super().close()
+        with self._lock:
+            conn, self._conn = self._conn, None
+            if conn is not None and self._own:
+                conn.close()
 
     # -- schema ----------------------------------------------------------------
 
@@ -161,145 +216,59 @@ class SQLiteStore(SQLStore):
         check_schema_version(found, repr(self.path))
         if found == STORE_SCHEMA_VERSION:
             return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as unit:
             found = self._schema_version(conn)  # another process may have upgraded it
-            check_schema_version(found, repr(self.path))
-            if found == 0:
+            if found < STORE_SCHEMA_VERSION:
                 conn.execute(
                     "CREATE TABLE IF NOT EXISTS regflow_schema ("
                     "version INTEGER PRIMARY KEY, "
                     "applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
                 )
-            for version in range(found + 1, STORE_SCHEMA_VERSION + 1):
-                for statement in SQLITE_DDL[version]:
-                    conn.execute(statement)
-                conn.execute(
-                    "INSERT INTO regflow_schema (version) VALUES (?)", (version,)
+                run(
+                    lambda q: self._execute(unit.conn, q),
+                    upgrade(self._core, found, str),
                 )
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+        if found:
+            # Layout 2 kept contact details in the clear: its old pages must
+            # leave the write-ahead log too.
+            self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        """Copy the write-ahead log into the file and empty it (best effort:
+        a reader in another process keeps the frames it still reads).
+
+        Not on the host's connection, whose transaction may still be open:
+        the host checkpoints after it commits (see docs/store.md).
+        """
+        if (
+            self._own
+            and self._fixed is None
+            and self.path != ":memory:"
+            and self._unit() is None
+        ):
+            with self._connect() as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def erase_agent(
+        self,
+        agency: str,
+        agent_id: str,
+        decide: Callable[[Registration], Registration | None],
+    ) -> list[Registration]:
+        """See :meth:`SQLStore.erase_agent`; then the old pages holding the
+        deleted key are checkpointed out of the write-ahead log."""
+        erased = super().erase_agent(agency, agent_id, decide)
+        self._checkpoint()
+        return erased
 
     @property
     def schema_version(self) -> int:
         """The schema version of the open database."""
-        with self._lock:
-            return self._schema_version(self._connection())
-
-    # -- the connection and the writes -----------------------------------------
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise closed_error("SQLiteStore")
-        return self._conn
-
-    def write(self, registration: Registration, *, expected_version: int) -> None:
-        """Append the new events and store the snapshot, atomically (see :class:`Store`)."""
-        reg = check_write(registration, expected_version)
-        key = RegistrationKey(reg.agent_id, reg.plan_year)
-        where = (reg.plan_year, reg.agent_id)
-        rows = [(*where, *row) for row in encode_events(reg.history, expected_version)]
-        with self._lock, self._errors:
-            previous = self._memo.previous(key, expected_version)
-            text, data = encode_snapshot(reg, previous)
-            if expected_version == 0:
-                npn = None if reg.npn is None else reg.npn.value
-                snap = (
-                    reg.portal_account_id,
-                    reg.individual.value,
-                    npn,
-                    reg.version,
-                    text,
-                )
-                statement, params = _INSERT, (*where, *snap)
-            else:
-                old = None if previous is None else previous[0]
-                statement, params = _update(reg, old, expected_version, text)
-            conn = self._connection()
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                if conn.execute(statement, params).rowcount != 1:
-                    raise ConcurrencyConflict(
-                        *key, expected_version, self._version(conn, key)
-                    )
-                conn.executemany(_APPEND, rows)
-                conn.execute("COMMIT")
-            except BaseException as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.IntegrityError):
-                    raise self._refusal(conn, exc, reg, expected_version) from exc
-                raise
-            self._memo.put(key, text, reg, data)
-
-    def _constraint(self, exc: Exception) -> Constraint | None:
-        message = str(exc)
-        for column, constraint in _CONSTRAINTS:
-            if column in message:
-                return constraint
-        return None
-
-    def restore(self, registration: Registration) -> None:
-        """Replace a snapshot with one rebuilt from the log (see :class:`Store`)."""
-        reg = check_write(registration, 0)
-        key = RegistrationKey(reg.agent_id, reg.plan_year)
-        where = (reg.plan_year, reg.agent_id)
-        text, data = encode_snapshot(reg)
-        npn = None if reg.npn is None else reg.npn.value
-        snap = (reg.portal_account_id, reg.individual.value, npn, reg.version, text)
-        with self._lock, self._errors:
-            conn = self._connection()
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                last = conn.execute(self._reads.last_seq, where).fetchone()[0]
-                if last is None:
-                    raise RegistrationNotFound(*key)
-                if last != reg.version:
-                    raise ConcurrencyConflict(*key, reg.version, last)
-                if conn.execute(_RESTORE, (*snap, *where)).rowcount != 1:
-                    raise RegistrationNotFound(*key)  # pragma: no cover - FK holds it
-                conn.execute("COMMIT")
-            except BaseException as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.IntegrityError):
-                    raise self._refusal(conn, exc, reg, reg.version) from exc
-                raise
-            self._memo.put(key, text, reg, data)
+        with self._connect() as conn:
+            return self._schema_version(conn)
 
 
-def _update(
-    reg: Registration, old: Registration | None, expected: int, text: str
-) -> tuple[str, tuple[Any, ...]]:
-    """The UPDATE from *old* (at *expected*, if known) to *reg*.
-
-    Only the indexed columns that changed are SET: SQLite then leaves their
-    indexes alone, which saves pages (and time) in every commit.
-    """
-    state = old is None or old.individual is not reg.individual
-    npn = old is None or old.npn != reg.npn
-    params: list[Any] = []
-    if state:
-        params.append(reg.individual.value)
-    if npn:
-        params.append(None if reg.npn is None else reg.npn.value)
-    params += (reg.version, text, reg.plan_year, reg.agent_id, expected)
-    return _UPDATE[state, npn], tuple(params)
-
-
-class _Translated(Translated):
-    """Also says what to do when another writer held the lock too long."""
-
-    __slots__ = ()
-
-    def translate(self, exc: BaseException) -> StoreError:
-        """Return the :class:`StoreError` that stands for *exc*."""
-        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-            return StoreError(
-                f"{self.where} stayed locked by another writer: {exc}; "
-                "raise 'timeout' or shorten the other writer's transactions"
-            )
-        return super().translate(exc)
+@contextmanager
+def _locked(lock: Any, conn: Any) -> Iterator[Any]:
+    with lock:
+        yield conn

@@ -61,7 +61,7 @@ class _Agent:
         self._count += 1
         return f"{self.agent_id}-e{self._count}"
 
-    def start(self) -> ev.StartRegistration:
+    def start(self, agency: str | None = None) -> ev.StartRegistration:
         return ev.StartRegistration(
             event_id=self.eid(),
             at=_AT,
@@ -69,6 +69,7 @@ class _Agent:
             portal_account_id=f"portal-{self.agent_id}",
             plan_year=_YEAR,
             prior_year=_YEAR - 1,
+            agency_id=agency,
         )
 
     def save(self, npn: str | None = "") -> ev.SaveProfile:
@@ -228,15 +229,37 @@ def check_find(make_store: StoreFactory) -> None:
             ]
 
         ids = [a.agent_id for a in agents]
-        assert mine(store.find(state=State.TRAINING)) == ids[:1]
+        assert mine(store.find(individual=State.TRAINING)) == ids[:1]
         assert (
-            mine(store.find(state=State.PROFILE_INCOMPLETE, plan_year=_YEAR)) == ids[1:]
+            mine(store.find(individual=State.PROFILE_INCOMPLETE, plan_year=_YEAR))
+            == ids[1:]
         )
         assert mine(store.find(plan_year=_YEAR)) == ids
         assert mine(store.find(plan_year=_YEAR + 1)) == []
         assert list(store.find(npn=moved.npn)) == [moved]
         keys = [k for k in store.registration_keys() if k.agent_id in ids]
-        assert keys == [(agent_id, _YEAR) for agent_id in ids]
+        assert keys == [(agent_id, _YEAR, "") for agent_id in ids]
+
+
+def check_agencies(make_store: StoreFactory) -> None:
+    """Agencies are apart: one agent id and NPN in two agencies are two
+    registrations, and each read names its agency."""
+    agent = _Agent(_run())
+    with _opened(make_store) as store:
+        regs = {}
+        for agency in ("acme", "beta"):
+            reg = agent.flow.apply(agent.flow.start(agent.start(agency)), agent.save())
+            store.write(reg, expected_version=0)
+            regs[agency] = reg
+        for agency, reg in regs.items():
+            assert store.load(agent.agent_id, _YEAR, agency) == reg
+            assert store.history(agent.agent_id, _YEAR, agency) == reg.history
+            assert list(store.find(agency=agency, npn=reg.npn)) == [reg]
+            keys = list(store.registration_keys(agency=agency))
+            assert keys == [(agent.agent_id, _YEAR, agency)]
+        _raises(RegistrationNotFound, lambda: store.load(agent.agent_id, _YEAR))
+        both = [r for r in store.find(npn=regs["acme"].npn)]
+        assert both == [regs["acme"], regs["beta"]]
 
 
 def check_restore(make_store: StoreFactory) -> None:
@@ -268,7 +291,13 @@ def check_repository_idempotent(make_store: StoreFactory) -> None:
         assert repo.apply(agent.agent_id, _YEAR, save) == saved
         assert repo.load(agent.agent_id, _YEAR) == done
         assert store.history(agent.agent_id, _YEAR) == done.history
-        other = attrs.evolve(save, at=save.at + dt.timedelta(seconds=1))
+        # A resend stamped again by a server is the same fact...
+        resent = attrs.evolve(save, at=save.at + dt.timedelta(seconds=1))
+        assert repo.apply(agent.agent_id, _YEAR, resent) == saved
+        # ...another fact under the same id is refused.
+        assert save.profile.contact is not None
+        contact = attrs.evolve(save.profile.contact, phone="556")
+        other = attrs.evolve(save, profile=attrs.evolve(save.profile, contact=contact))
         exc = _raises(
             IdempotencyConflict, lambda: repo.apply(agent.agent_id, _YEAR, other)
         )
@@ -357,7 +386,7 @@ def check_rebuild(make_store: StoreFactory) -> None:
         mine = [p for p in repo.verify() if p.agent_id == agent.agent_id]
         assert mine == []
         report = repo.rebuild()
-        assert (agent.agent_id, _YEAR) not in report.restored
+        assert (agent.agent_id, _YEAR, "") not in report.restored
 
 
 CHECKS: tuple[Callable[[StoreFactory], None], ...] = (
@@ -368,6 +397,7 @@ CHECKS: tuple[Callable[[StoreFactory], None], ...] = (
     check_event_ids_unique,
     check_duplicate_account,
     check_find,
+    check_agencies,
     check_restore,
     check_repository_idempotent,
     check_repository_refusal,
