@@ -83,6 +83,8 @@ _V3_SQLITE: Final = (
         ON regflow_registrations (agency, npn, plan_year) WHERE npn IS NOT NULL""",
     """CREATE INDEX regflow_registrations_status
         ON regflow_registrations (agency, plan_year, status, agent_id)""",
+    """CREATE INDEX regflow_registrations_individual
+        ON regflow_registrations (agency, plan_year, individual, agent_id)""",
     """CREATE TABLE regflow_log (
         agency TEXT NOT NULL DEFAULT '',
         plan_year INTEGER NOT NULL,
@@ -141,6 +143,8 @@ _V3_POSTGRESQL: Final = (
         ON {s}.registrations (agency, npn, plan_year) WHERE npn IS NOT NULL""",
     """CREATE INDEX registrations_status_idx
         ON {s}.registrations (agency, plan_year, status, agent_id)""",
+    """CREATE INDEX registrations_individual_idx
+        ON {s}.registrations (agency, plan_year, individual, agent_id)""",
     """CREATE TABLE {s}.log (
         agency text NOT NULL DEFAULT '',
         plan_year integer NOT NULL,
@@ -159,9 +163,13 @@ _V3_POSTGRESQL: Final = (
     )""",
     # Sequence values become visible out of order: the feed is read in
     # (transaction, position) order, up to the oldest transaction still open.
-    "CREATE UNIQUE INDEX log_position_key ON {s}.log (position)",
+    # Every unique index leads with the agency, so that the tables can be
+    # distributed by agency (Citus) as they are; positions are unique by
+    # their identity column.
+    "CREATE INDEX log_position_idx ON {s}.log (position)",
     "CREATE UNIQUE INDEX log_event_key ON {s}.log (agency, plan_year, agent_id, event_id)",
     "CREATE INDEX log_feed_idx ON {s}.log (tx, position)",
+    "CREATE INDEX log_agency_feed_idx ON {s}.log (agency, tx, position)",
     """CREATE FUNCTION {s}.log_append_only() RETURNS trigger
         LANGUAGE plpgsql AS $$
         BEGIN

@@ -40,7 +40,6 @@ __all__ = [
 _CONSTRAINTS: Final[dict[str, Constraint]] = {
     "registrations_npn_key": "npn",
     "log_pkey": "seq",
-    "log_position_key": "seq",
 }
 
 
