@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ YEAR = 2024
 
 
 def _fixture_rows() -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
-    with sqlite3.connect(FIXTURE) as conn:
+    with closing(sqlite3.connect(f"file:{FIXTURE}?mode=ro", uri=True)) as conn:
         snapshots = conn.execute(
             "SELECT plan_year, agent_id, portal_account_id, state, npn, version, "
             "snapshot FROM regflow_snapshots ORDER BY agent_id"
