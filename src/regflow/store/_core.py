@@ -244,15 +244,25 @@ class Core(Listings):
                 "RETURNING snapshot::text AS text"
             )
             params = (*columns[1:], *where, expected)
+        # The feed reads in (tx, position) order. A transaction's id is given
+        # at its first write, which may be before the previous event of this
+        # registration committed (a host's own row written first): so tx is
+        # at least that event's, keeping each registration's events in order.
+        # It stays >= the real id, so "tx < xmin" still means "finished".
         statement = (
             f"WITH snap AS ({snap}), ins AS ("
             f"INSERT INTO {d.log} (agency, plan_year, agent_id, seq, event_id, kind, "
-            "at, body) SELECT %s, %s, %s, e.seq, e.event_id, e.kind, e.at, e.body "
+            "at, body, tx) SELECT %s, %s, %s, e.seq, e.event_id, e.kind, e.at, e.body, "
+            f"greatest(pg_current_xact_id(), (SELECT p.tx FROM {d.log} AS p "
+            "WHERE p.agency = %s AND p.plan_year = %s AND p.agent_id = %s "
+            "AND p.seq = %s)) "
             "FROM snap, unnest(%s::integer[], %s::text[], %s::text[], "
             "%s::timestamptz[], %s::jsonb[]) AS e(seq, event_id, kind, at, body) "
             "RETURNING 1) SELECT (SELECT text FROM snap), (SELECT count(*) FROM ins)"
         )
-        row = yield Query(statement, (*params, *where, *arrays), "one")
+        row = yield Query(
+            statement, (*params, *where, *where, expected, *arrays), "one"
+        )
         if row is None or row[0] is None:
             yield from self._conflict(_key_of(reg), expected)
         text: str = row[0]
