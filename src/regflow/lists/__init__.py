@@ -7,6 +7,9 @@ and why; :func:`reconcile` compares registrations with what the lists show::
     for row in reading:
         ...
     assert reading.read == reading.kept + reading.skipped + reading.filtered_out
+
+Only the first :data:`MAX_KEPT_PROBLEMS` problems of a reading are kept; all
+are counted.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import attrs as _attrs
 
 from .._records import NpnValidity, TerminationReason
-from ._cells import RowProblem
+from ._cells import MAX_KEPT_PROBLEMS, RowProblem
 from ._csv import ListReading
 from ._rcl import RCL_COLUMNS, RclRow, read_rcl
 from ._reconcile import Finding, Outcome, Reconciliation, reconcile
@@ -29,6 +32,7 @@ from ._termination import (
 )
 
 __all__ = [
+    "MAX_KEPT_PROBLEMS",
     "RCL_COLUMNS",
     "REASON_DESCRIPTIONS",
     "TERMINATION_COLUMNS",

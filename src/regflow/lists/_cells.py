@@ -2,6 +2,8 @@
 
 Each parser takes a cell's text with surrounding spaces already trimmed and
 returns its value, or raises :class:`CellError` with a plain English reason.
+:class:`Columns` finds the cells' columns in a header; :class:`ProblemLog`
+keeps what was wrong.
 """
 
 from __future__ import annotations
@@ -10,24 +12,29 @@ import calendar
 import datetime as dt
 import enum
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final, TypeVar
 
 import attrs
 
+from .._errors import ListFormatError
 from .._npn import NPN
 
 __all__ = [
     "CACHE_LIMIT",
+    "MAX_CACHED_CHARS",
+    "MAX_KEPT_PROBLEMS",
     "MAX_NPN_DIGITS",
     "ZERO_NPNS",
     "CellCache",
     "CellError",
+    "Columns",
     "Field",
-    "RowCheck",
+    "ProblemLog",
     "RowProblem",
     "check_npn",
     "enum_parser",
+    "header_key",
     "parse_date",
     "parse_plan_year",
     "shown",
@@ -47,9 +54,23 @@ ZERO_NPNS: Final = frozenset("0" * n for n in range(1, MAX_NPN_DIGITS + 1))
 # and the reader stays correct, only slower.
 CACHE_LIMIT: Final = 50_000
 
+# A cache bounded only in entries could still hold 50,000 cells padded to
+# the row limit; a longer text is parsed each time instead, as no real cell of
+# these lists (a date, a year, a flag) comes near this length.
+MAX_CACHED_CHARS: Final = 64
+
+MAX_KEPT_PROBLEMS: Final = 1_000
+"""The most :class:`RowProblem` objects a reading keeps; later ones are only counted."""
+
+
 # A shown value longer than this is cut, so one runaway cell cannot make a
 # problem report megabytes long.
 _SHOWN_LIMIT: Final = 200
+
+# A header with thousands of columns must not make an error thousands of
+# names long: this many are named, each cut to _NAME_LIMIT characters.
+_NAMES_SHOWN: Final = 12
+_NAME_LIMIT: Final = 40
 
 _FIRST_PLAN_YEAR: Final = 2014
 _DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})", re.ASCII)
@@ -134,38 +155,118 @@ class CellCache(dict[str, T]):
         except KeyError:
             pass
         parsed = self._parse(raw.strip())
-        if len(self) < CACHE_LIMIT:
+        if len(self) < CACHE_LIMIT and len(raw) <= MAX_CACHED_CHARS:
             self[raw] = parsed
         return parsed
 
 
-class RowCheck:
-    """The careful check of one row: parses its cells, collects their problems."""
+class ProblemLog:
+    """A reading's problems: the first :data:`MAX_KEPT_PROBLEMS` kept, all counted.
 
-    __slots__ = ("line", "problems")
+    A file of millions of bad rows would otherwise keep millions of problems;
+    past the limit only the counts grow, so memory stays flat however bad the
+    file is, and the counts stay complete.
 
-    def __init__(self, line: int):
-        self.line = line
-        self.problems: list[RowProblem] = []
+    Attributes:
+        kept: the first problems, in file order.
+        counts: how many problems each column had; ``None`` counts problems
+            of a row as a whole.
+        total: how many problems were found.
+        full: whether problems are now only counted.
+    """
 
-    def cell(self, column: str, raw: str, parse: Callable[[str], object]) -> object:
-        """Return *raw* parsed, or note why it cannot be and return ``None``."""
-        try:
-            return parse(raw)
-        except CellError as error:
-            self.problems.append(
-                RowProblem(
-                    line=self.line, column=column, value=shown(raw), reason=error.reason
-                )
+    __slots__ = ("counts", "full", "kept", "total")
+
+    def __init__(self) -> None:
+        self.kept: list[RowProblem] = []
+        self.counts: dict[str | None, int] = {}
+        self.total = 0
+        self.full = False
+
+    def add(
+        self, line: int, column: str | None, value: str, reason: str, *args: object
+    ) -> None:
+        """Count a problem; keep it while fewer than the limit are kept.
+
+        Args:
+            line: the row's first physical line.
+            column: the published header of the bad cell, or ``None``.
+            value: the cell or row as written; cut when kept.
+            reason: the plain English reason, formatted with *args* only when
+                kept, so counting a problem past the limit builds no text.
+        """
+        self.total += 1
+        self.counts[column] = self.counts.get(column, 0) + 1
+        if not self.full:
+            text = reason.format(*args) if args else reason
+            self.kept.append(
+                RowProblem(line=line, column=column, value=shown(value), reason=text)
             )
-            return None
+            self.full = len(self.kept) >= MAX_KEPT_PROBLEMS
 
 
-def shown(text: str) -> str:
+def shown(text: str, limit: int = _SHOWN_LIMIT) -> str:
     """Return *text*, cut to a length fit for a problem report."""
-    if len(text) <= _SHOWN_LIMIT:
+    if len(text) <= limit:
         return text
-    return text[:_SHOWN_LIMIT] + "..."
+    return text[:limit] + "..."
+
+
+def header_key(name: str) -> str:
+    """The name a header cell means, whatever its case, spacing or BOM."""
+    # Copies of the lists differ in case ("Shop" / "SHOP"), spacing and a
+    # leading byte-order mark; none of that changes which column is meant.
+    return " ".join(name.replace("\ufeff", "").split()).casefold()
+
+
+def _named(header: Sequence[str]) -> str:
+    names = ", ".join(
+        repr(shown(name.strip(), _NAME_LIMIT)) for name in header[:_NAMES_SHOWN]
+    )
+    if len(header) > _NAMES_SHOWN:
+        names += f" and {len(header) - _NAMES_SHOWN:,} more"
+    return names
+
+
+@attrs.frozen(slots=True)
+class Columns:
+    """Where each field's column sits, resolved once from the header.
+
+    Attributes:
+        indexes: the position of each field's column, in the layout's order.
+        width: how many cells the header has; every row must have as many.
+    """
+
+    indexes: tuple[int, ...]
+    width: int
+
+    @classmethod
+    def resolve(
+        cls, source: str, header: Sequence[str], wanted: Sequence[str]
+    ) -> Columns:
+        """Find each of *wanted* in *header*, or raise :class:`ListFormatError`."""
+        positions: dict[str, list[int]] = {}
+        for index, name in enumerate(header):
+            positions.setdefault(header_key(name), []).append(index)
+        missing = [name for name in wanted if header_key(name) not in positions]
+        if missing:
+            names = ", ".join(repr(name) for name in missing)
+            plural = "s" if len(missing) > 1 else ""
+            raise ListFormatError(
+                source,
+                f"missing required column{plural} {names} "
+                f"(the header has {_named(header)})",
+            )
+        for name in wanted:
+            if len(positions[header_key(name)]) > 1:
+                raise ListFormatError(
+                    source,
+                    f"column {name!r} appears more than once in the header "
+                    f"({_named(header)})",
+                )
+        return cls(
+            tuple(positions[header_key(name)][0] for name in wanted), len(header)
+        )
 
 
 def parse_date(text: str) -> dt.date | None:

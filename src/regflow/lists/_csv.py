@@ -19,7 +19,7 @@ import csv
 import itertools
 import os
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import IO, Any, Final, Generic, TypeAlias, TypeVar
 
 import attrs
@@ -32,14 +32,14 @@ from ._cells import (
     ZERO_NPNS,
     CellCache,
     CellError,
+    Columns,
     Field,
-    RowCheck,
+    ProblemLog,
     RowProblem,
     check_npn,
-    shown,
 )
 
-__all__ = ["Columns", "Layout", "ListReading", "Source"]
+__all__ = ["Layout", "ListReading", "Source"]
 
 Source: TypeAlias = "str | os.PathLike[str] | IO[str]"
 """A path to a CSV file, or a text file object already open on one."""
@@ -67,52 +67,6 @@ class Layout(Generic[RowT]):
     def columns(self) -> tuple[str, ...]:
         """The published headers, in the published order."""
         return tuple(field.column for field in self.fields)
-
-
-def _header_key(name: str) -> str:
-    # Copies of the lists differ in case ("Shop" / "SHOP"), spacing and a
-    # leading byte-order mark; none of that changes which column is meant.
-    return " ".join(name.replace(_BOM, "").split()).casefold()
-
-
-@attrs.frozen(slots=True)
-class Columns:
-    """Where each field's column sits, resolved once from the header.
-
-    Attributes:
-        indexes: the position of each field's column, in the layout's order.
-        width: how many cells the header has; every row must have as many.
-    """
-
-    indexes: tuple[int, ...]
-    width: int
-
-    @classmethod
-    def resolve(
-        cls, source: str, header: Sequence[str], wanted: Sequence[str]
-    ) -> Columns:
-        """Find each of *wanted* in *header*, or raise :class:`ListFormatError`."""
-        positions: dict[str, list[int]] = {}
-        for index, name in enumerate(header):
-            positions.setdefault(_header_key(name), []).append(index)
-        found = ", ".join(repr(name.strip()) for name in header)
-        missing = [name for name in wanted if _header_key(name) not in positions]
-        if missing:
-            names = ", ".join(repr(name) for name in missing)
-            plural = "s" if len(missing) > 1 else ""
-            raise ListFormatError(
-                source,
-                f"missing required column{plural} {names} (the header has {found})",
-            )
-        for name in wanted:
-            if len(positions[_header_key(name)]) > 1:
-                raise ListFormatError(
-                    source,
-                    f"column {name!r} appears more than once in the header ({found})",
-                )
-        return cls(
-            tuple(positions[_header_key(name)][0] for name in wanted), len(header)
-        )
 
 
 def _is_blank(row: Sequence[str]) -> bool:
@@ -159,8 +113,8 @@ class ListReading(Generic[RowT]):
         "_filtered_out",
         "_kept",
         "_layout",
+        "_log",
         "_npns",
-        "_problems",
         "_rows",
         "_skipped",
         "_source",
@@ -180,7 +134,7 @@ class ListReading(Generic[RowT]):
         # fast path takes a row whose NPN is in the set as valid.
         self._npns = None if npns is None else _valid_npns(npns)
         self._kept = self._skipped = self._filtered_out = 0
-        self._problems: list[RowProblem] = []
+        self._log = ProblemLog()
         self._file: IO[str] | None = None
         self._rows: Generator[RowT, None, None] | None = None
 
@@ -206,8 +160,29 @@ class ListReading(Generic[RowT]):
 
     @property
     def problems(self) -> tuple[RowProblem, ...]:
-        """Every problem found so far, in file order."""
-        return tuple(self._problems)
+        """The problems found so far, in file order: the first 1,000 of them.
+
+        See :attr:`problem_count` for how many there were in all.
+        """
+        return tuple(self._log.kept)
+
+    @property
+    def problem_count(self) -> int:
+        """How many problems were found so far, kept in :attr:`problems` or not."""
+        return self._log.total
+
+    @property
+    def problem_counts(self) -> MappingProxyType[str | None, int]:
+        """How many problems each column had; ``None`` counts whole-row problems.
+
+        Complete even when :attr:`problems` was cut.
+        """
+        return MappingProxyType(dict(self._log.counts))
+
+    @property
+    def problems_truncated(self) -> bool:
+        """Whether :attr:`problems` holds fewer problems than were found."""
+        return self._log.total > len(self._log.kept)
 
     def __iter__(self) -> Iterator[RowT]:
         # The row generator itself, so a for loop resumes it directly,
@@ -313,7 +288,7 @@ class ListReading(Generic[RowT]):
         # ours per line. It takes a line from `lines` only when asked, so the
         # careful path can pull a row's further lines from `lines` itself.
         split = map(str.partition, lines, itertools.repeat(","))
-        careful = _Careful(self._layout.fields, columns, self._problems)
+        careful = _Careful(self._layout.fields, columns, self._log)
         tails = careful.tails
         zeros = ZERO_NPNS
         most = MAX_NPN_DIGITS
@@ -410,11 +385,9 @@ class _Careful:
     path accepts the next line that shares it.
     """
 
-    __slots__ = ("_checks", "_npn_first", "_problems", "_width", "tails")
+    __slots__ = ("_checks", "_log", "_npn_first", "_width", "tails")
 
-    def __init__(
-        self, fields: Sequence[Field], columns: Columns, problems: list[RowProblem]
-    ):
+    def __init__(self, fields: Sequence[Field], columns: Columns, log: ProblemLog):
         caches: dict[object, CellCache[object]] = {}
         parsers = [_npn_cell] + [
             caches.setdefault(f.parse, CellCache(f.parse)).value for f in fields[1:]
@@ -424,7 +397,7 @@ class _Careful:
         # Tails are only remembered when the NPN is the first column, as CMS
         # publishes the lists; another order is read correctly, the slow way.
         self._npn_first = columns.indexes[0] == 0
-        self._problems = problems
+        self._log = log
         self.tails: dict[str, tuple[Any, ...]] = {}
 
     def check(
@@ -443,10 +416,8 @@ class _Careful:
             try:
                 row = next(record, [])
             except csv.Error as error:
-                reason = f"the row is not readable as CSV: {error}"
-                self._report(
-                    RowProblem(line=line, column=None, value=shown(text), reason=reason)
-                )
+                reason = "the row is not readable as CSV: {}"
+                self._log.add(line, None, text, reason, error)
                 return _SKIPPED, record.line_num, ()
             spans = record.line_num
         else:
@@ -457,21 +428,18 @@ class _Careful:
         if _is_blank(row):
             return _BLANK, spans, ()
         if len(row) != self._width:
-            reason = f"the header has {self._width} cells but this row has {len(row)}"
-            self._report(
-                RowProblem(
-                    line=line, column=None, value=shown(",".join(row)), reason=reason
-                )
-            )
+            reason = "the header has {} cells but this row has {}"
+            self._log.add(line, None, ",".join(row), reason, self._width, len(row))
             return _SKIPPED, spans, ()
         try:
             values = tuple([parse(row[i]) for _, i, parse in self._checks])
         except CellError:
             # Check again, cell by cell, to report every bad cell, not the first.
-            check = RowCheck(line)
             for f, i, parse in self._checks:
-                check.cell(f.column, row[i], parse)
-            self._problems.extend(check.problems)
+                try:
+                    parse(row[i])
+                except CellError as error:
+                    self._log.add(line, f.column, row[i], error.reason)
             return _SKIPPED, spans, ()
         npn, _, tail = text.partition(",")
         if (
@@ -484,6 +452,3 @@ class _Careful:
             # the line parses the same wherever it recurs.
             self.tails[tail] = values[1:]
         return _VALID, spans, values
-
-    def _report(self, problem: RowProblem) -> None:
-        self._problems.append(problem)
