@@ -8,8 +8,11 @@ and why; :func:`reconcile` compares registrations with what the lists show::
         ...
     assert reading.read == reading.kept + reading.skipped + reading.filtered_out
 
-Only the first :data:`MAX_KEPT_PROBLEMS` problems of a reading are kept; all
-are counted.
+Whatever a file holds, reading it takes bounded memory and fails, if at all,
+with :class:`regflow.ListFormatError`: a header or row past
+:data:`MAX_HEADER_CHARS` or :data:`MAX_ROW_CHARS` characters, or a quote
+open past :data:`MAX_ROW_LINES` lines, is refused or reported, and only the
+first :data:`MAX_KEPT_PROBLEMS` problems are kept (all are counted).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import attrs as _attrs
 
 from .._records import NpnValidity, TerminationReason
 from ._cells import MAX_KEPT_PROBLEMS, RowProblem
-from ._csv import ListReading
+from ._csv import MAX_HEADER_CHARS, MAX_ROW_CHARS, MAX_ROW_LINES, ListReading
 from ._rcl import RCL_COLUMNS, RclRow, read_rcl
 from ._reconcile import Finding, Outcome, Reconciliation, reconcile
 from ._termination import (
@@ -32,7 +35,10 @@ from ._termination import (
 )
 
 __all__ = [
+    "MAX_HEADER_CHARS",
     "MAX_KEPT_PROBLEMS",
+    "MAX_ROW_CHARS",
+    "MAX_ROW_LINES",
     "RCL_COLUMNS",
     "REASON_DESCRIPTIONS",
     "TERMINATION_COLUMNS",

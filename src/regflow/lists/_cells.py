@@ -9,6 +9,7 @@ keeps what was wrong.
 from __future__ import annotations
 
 import calendar
+import collections
 import datetime as dt
 import enum
 import re
@@ -62,6 +63,11 @@ MAX_CACHED_CHARS: Final = 64
 MAX_KEPT_PROBLEMS: Final = 1_000
 """The most :class:`RowProblem` objects a reading keeps; later ones are only counted."""
 
+# Bad lines are remembered (see ProblemLog) only if this short, and only so
+# many: the lines a file repeats by the million are short and few, and what
+# is remembered stays about a megabyte.
+_REMEMBERED_CHARS: Final = 100
+_REMEMBERED: Final = 10_000
 
 # A shown value longer than this is cut, so one runaway cell cannot make a
 # problem report megabytes long.
@@ -165,7 +171,10 @@ class ProblemLog:
 
     A file of millions of bad rows would otherwise keep millions of problems;
     past the limit only the counts grow, so memory stays flat however bad the
-    file is, and the counts stay complete.
+    file is, and the counts stay complete. Past it too, a short bad line can
+    be remembered with the columns of its problems, so a block of lines all
+    known bad is counted at once: a file of millions of copies of one bad
+    line, the cheapest file to write, then reads fast as well.
 
     Attributes:
         kept: the first problems, in file order.
@@ -175,13 +184,15 @@ class ProblemLog:
         full: whether problems are now only counted.
     """
 
-    __slots__ = ("counts", "full", "kept", "total")
+    __slots__ = ("_alone", "_known", "counts", "full", "kept", "total")
 
     def __init__(self) -> None:
         self.kept: list[RowProblem] = []
         self.counts: dict[str | None, int] = {}
         self.total = 0
         self.full = False
+        self._known: dict[bytes, tuple[str | None, ...]] = {}
+        self._alone: set[bytes] = set()
 
     def add(
         self, line: int, column: str | None, value: str, reason: str, *args: object
@@ -203,6 +214,44 @@ class ProblemLog:
                 RowProblem(line=line, column=column, value=shown(value), reason=text)
             )
             self.full = len(self.kept) >= MAX_KEPT_PROBLEMS
+
+    def remember(
+        self, text: bytes, columns: tuple[str | None, ...], *, alone: bool = False
+    ) -> None:
+        """Note that the line *text* is bad wherever it is, with *columns*' problems.
+
+        With *alone*, only among lines read one line per row (see
+        :meth:`counted`); its one problem is then of the whole row.
+        """
+        if self.full and len(text) <= _REMEMBERED_CHARS:
+            if alone and len(self._alone) < _REMEMBERED:
+                self._alone.add(text)
+            elif not alone and len(self._known) < _REMEMBERED:
+                self._known[text] = columns
+
+    def counted(self, texts: list[bytes], alone: bool) -> bool:
+        """Count the problems of *texts*, if all are remembered bad; say if they were.
+
+        Args:
+            texts: whole lines, each a row.
+            alone: whether they are read one line per row.
+        """
+        if not (self.full and texts):
+            return False
+        if alone:
+            if not all(map(self._alone.__contains__, texts)):
+                return False
+            self.total += len(texts)
+            self.counts[None] = self.counts.get(None, 0) + len(texts)
+            return True
+        known = self._known
+        if not all(map(known.__contains__, texts)):
+            return False
+        for text, times in collections.Counter(texts).items():
+            for column in known[text]:
+                self.counts[column] = self.counts.get(column, 0) + times
+            self.total += times * len(known[text])
+        return True
 
 
 def shown(text: str, limit: int = _SHOWN_LIMIT) -> str:

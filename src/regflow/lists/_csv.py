@@ -11,16 +11,26 @@ remembered with its parsed values, so the next line with the same tail costs a
 split at the first comma, one lookup and a check of the NPN's characters:
 every row is still validated, without paying for :mod:`csv` and a parser per
 cell.
+
+Safety comes from bounds, so that no file, whatever its bytes, can make the
+reader slow or big. The file is read in blocks and split into lines there,
+never a line at a time, so a line of gigabytes is cut as soon as it passes
+the row limit and the rest of it skipped unkept. A quote left open swallows at
+most :data:`MAX_ROW_LINES` lines: past that it is reported at its line, and
+the lines it took are read again as rows of their own.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import itertools
 import os
+from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from functools import partial
 from types import MappingProxyType, TracebackType
-from typing import IO, Any, Final, Generic, TypeAlias, TypeVar
+from typing import IO, Any, Final, Generic, Protocol, TypeAlias, TypeVar, cast
 
 import attrs
 
@@ -39,14 +49,69 @@ from ._cells import (
     check_npn,
 )
 
-__all__ = ["Layout", "ListReading", "Source"]
+__all__ = [
+    "MAX_HEADER_CHARS",
+    "MAX_ROW_CHARS",
+    "MAX_ROW_LINES",
+    "Layout",
+    "ListReading",
+    "Source",
+]
 
 Source: TypeAlias = "str | os.PathLike[str] | IO[str]"
 """A path to a CSV file, or a text file object already open on one."""
 
 RowT = TypeVar("RowT")
 
-_BOM: Final = "\ufeff"
+MAX_HEADER_CHARS: Final = 65_536
+"""The most characters the header row, and any blank lines before it, may take."""
+
+MAX_ROW_CHARS: Final = 65_536
+"""The most characters one row may have, its line breaks not counted."""
+
+MAX_ROW_LINES: Final = 100
+"""The most physical lines one row may span; quoted cells can hold line breaks."""
+
+# Characters (bytes, for a path) read at a time: big enough that a block's
+# cost is nothing next to its rows, small enough that a block of one-character
+# lines stays a few megabytes.
+_CHUNK: Final = 1 << 16
+
+# A line is cut to this many bytes as soon as it is longer: even in UTF-8's
+# longest characters, still more characters than any limit allows.
+_LINE_CUT: Final = 4 * max(MAX_ROW_CHARS, MAX_HEADER_CHARS) + 8
+
+_ZEROS: Final = frozenset(npn.encode() for npn in ZERO_NPNS)
+
+# A tail longer than this is not remembered, so the tail cache stays small
+# even when every row is padded differently; a real tail is under 100.
+_TAIL_CHARS: Final = 160
+
+_BYTES: Final = (
+    "the file gives bytes, not text; open it in text mode, e.g. "
+    "open(path, encoding='utf-8-sig', newline='')"
+)
+_TOO_LONG: Final = f"a row has at most {MAX_ROW_CHARS:,} characters; this one has more"
+_CELL_COUNT: Final = "the header has {} cells but this row has {}"
+_JOINED: Final = (
+    "the header has {} cells but this row, lines {:,} to {:,}, has {}; "
+    "a quote left open may have joined those lines"
+)
+_NOT_CSV: Final = "the row is not readable as CSV: {}"
+_NEVER_CLOSED: Final = "a quote opened on this line is never closed"
+_SWALLOWS_REST: Final = (
+    "; it would swallow the {:,} lines after it, to the end of the file, "
+    "which are read as rows instead"
+)
+_NOT_CLOSED: Final = (
+    f"a quote opened on this line is not closed within {MAX_ROW_LINES} lines "
+    f"or {MAX_ROW_CHARS:,} characters, the most a row may span; it would "
+    "swallow more than {:,} lines, which are read as rows instead"
+)
+_NOT_CLOSED_ALONE: Final = (
+    "a quote opened on this line is not closed on it; the lines an unclosed "
+    "quote would have swallowed are read one line per row"
+)
 
 
 @attrs.frozen(slots=True)
@@ -67,6 +132,352 @@ class Layout(Generic[RowT]):
     def columns(self) -> tuple[str, ...]:
         """The published headers, in the published order."""
         return tuple(field.column for field in self.fields)
+
+
+class _NotUtf8(Exception):
+    """Raised when a file's bytes are found not to be UTF-8 before a line is read."""
+
+    def __init__(self, reason: str, *, exact: bool, back: int = 0):
+        super().__init__(reason)
+        self.reason = reason
+        self.exact = exact
+        self.back = back  # 1 when the bytes are on the line handed out last
+
+
+def _streamed(source: object, name: str) -> Iterator[bytes]:
+    """A file object's text, a block at a time, as the UTF-8 a path would give."""
+    read = getattr(source, "read", None)
+    pieces: Iterable[object] = (
+        cast(Iterable[object], source)
+        if read is None
+        else iter(partial(read, _CHUNK), "")
+    )
+    try:
+        for piece in pieces:
+            if not isinstance(piece, str):
+                raise ListFormatError(name, _BYTES)
+            # surrogatepass lets text a caller decoded with surrogateescape
+            # through, to be reported as it is rather than raise.
+            yield piece.encode("utf-8", "surrogatepass")
+    except UnicodeDecodeError as error:
+        raise _NotUtf8(error.reason, exact=False) from None
+
+
+def _cr_lines(text: bytes) -> list[bytes]:
+    """Split *text*, which holds no LF, after each CR it holds."""
+    parts = text.split(b"\r")
+    last = parts.pop()
+    lines = [part + b"\r" for part in parts]
+    if last:
+        lines.append(last)
+    return lines
+
+
+def _after_break(text: bytes) -> int:
+    """Where the line after *text*'s first one starts; -1 if not known yet."""
+    lf = text.find(b"\n")
+    cr = text.find(b"\r", 0, len(text) if lf < 0 else lf)
+    if cr < 0:
+        return -1 if lf < 0 else lf + 1
+    if cr + 1 == len(text):
+        return -1  # a LF may follow in the next piece
+    return cr + 2 if text[cr + 1] == 10 else cr + 1
+
+
+def _blocks(pieces: Iterable[bytes], errors: str) -> Iterator[list[bytes]]:
+    """Split a file's bytes into blocks of physical lines, holding no line whole.
+
+    Lines end at LF, CRLF or a lone CR, as :mod:`csv` reads them. A line comes
+    without its LF; a CR that ended it stays, at its end, so tails of CRLF
+    files are as written. Lines are split at LF only, which is what keeps this
+    fast: a lone CR inside a line is split off by :meth:`_Lines.split_line`
+    when a line holding one reaches the careful path, as it always does. A
+    line longer than any limit is cut, and the rest of it checked to be
+    UTF-8 as it is skipped; every other line is decoded when it is read.
+    """
+    carry = b""
+    skipping = started = False
+    check = codecs.getincrementaldecoder("utf-8")(errors).decode
+    try:
+        for piece in pieces:
+            buffer = carry + piece
+            if not started:
+                buffer = buffer.removeprefix(codecs.BOM_UTF8)
+                started = True
+            if skipping:
+                start = _after_break(buffer)
+                check(buffer if start < 0 else buffer[:start], start >= 0)
+                if start < 0:
+                    carry = b"\r" if buffer.endswith(b"\r") else b""
+                    continue
+                skipping = False
+                buffer = buffer[start:]
+            lines = buffer.split(b"\n")
+            carry = lines.pop()
+            if b"\r" in carry:
+                # A file with CR line ends only has no LF to split at.
+                more = _cr_lines(carry)
+                carry = more.pop()
+                lines += more
+            if len(carry) >= _LINE_CUT:
+                lines.append(carry[:_LINE_CUT])
+                skipping = True
+                cut, carry = carry, b"\r" if carry.endswith(b"\r") else b""
+                yield lines
+                check(cut.removesuffix(b"\r"), False)
+            elif lines:
+                yield lines
+        if skipping:
+            check(b"", True)
+    except UnicodeDecodeError as error:
+        raise _NotUtf8(error.reason, exact=True, back=int(skipping)) from None
+    except _NotUtf8 as error:
+        error.back = int(skipping)
+        raise
+    if carry and not skipping:
+        yield [carry]
+
+
+class _Rows(Protocol):
+    """A list iterator, which can say and set where it is."""
+
+    def __iter__(self) -> Iterator[bytes]: ...
+    def __next__(self) -> bytes: ...
+    def __length_hint__(self) -> int: ...
+    def __setstate__(self, index: int, /) -> None: ...
+
+
+def _rows(block: list[bytes], index: int = 0) -> _Rows:
+    rows = cast(_Rows, iter(block))
+    if index:
+        rows.__setstate__(index)
+    return rows
+
+
+class _Lines:
+    """A file's physical lines, in blocks, numbered from 1.
+
+    The row loop iterates the current block's ``rows``; the careful path reads
+    the lines after a row by number, pulling later blocks as it needs them,
+    and calls :meth:`resume` to say where the loop goes on. Pulled blocks the
+    loop has not reached wait in a queue, so nothing is read twice.
+    """
+
+    __slots__ = (
+        "_borrowed",
+        "_errors",
+        "_next",
+        "_pending",
+        "_read",
+        "_source",
+        "block",
+        "first",
+        "last",
+        "rows",
+    )
+
+    def __init__(self, blocks: Iterator[list[bytes]], source: str, errors: str):
+        self._read = blocks
+        self._source = source
+        self._errors = errors
+        self._next = 1  # the number of the next line the file gives
+        self._pending: deque[tuple[list[bytes], int, int]] = deque()
+        self._borrowed: list[tuple[list[bytes], int]] = []
+        self.block: list[bytes] = []
+        self.first = 1  # the number of the block's first line
+        self.last = 0
+        self.rows = _rows(self.block)
+
+    def blocks(self) -> Iterator[_Rows]:
+        """Make each block in turn the current one; yield its rows."""
+        while (taken := self._take()) is not None:
+            block, index, first = taken
+            self.block, self.first, self.last = block, first, first + len(block) - 1
+            self.rows = _rows(block, index)
+            yield self.rows
+
+    def position(self) -> int:
+        """The number of the next line the row loop reads."""
+        return self.first + len(self.block) - self.rows.__length_hint__()
+
+    @property
+    def borrowing(self) -> bool:
+        """Whether lines past the current block were read."""
+        return bool(self._borrowed)
+
+    def text(self, raw: bytes, number: int) -> str:
+        """Line *number*, *raw*, decoded; or raise :class:`ListFormatError`."""
+        try:
+            return raw.decode("utf-8", self._errors)
+        except UnicodeDecodeError as error:
+            if len(raw) >= _LINE_CUT:
+                # Cut anywhere, even inside a character; _blocks checked it.
+                return raw.decode("utf-8", "replace")
+            raise ListFormatError(
+                self._source,
+                f"line {number:,} is not UTF-8 ({error.reason}); save the file as UTF-8",
+            ) from None
+
+    def line(self, number: int) -> bytes | None:
+        """Line *number*, which is after the row being read; ``None`` past the end."""
+        index = number - self.first
+        if index < len(self.block):
+            return self._whole(self.block, index, number)
+        for block, first in self._borrowed:
+            if number - first < len(block):
+                return self._whole(block, number - first, number)
+        while (taken := self._take()) is not None:
+            block, _, first = taken
+            self._borrowed.append((block, first))
+            if number - first < len(block):
+                return self._whole(block, number - first, number)
+        return None
+
+    def split_line(self, number: int) -> bytes:
+        """Split the current block's line *number* at its lone CRs; return the first."""
+        return self._whole(self.block, number - self.first, number)
+
+    def resume(self, number: int) -> None:
+        """Make line *number* the next one the row loop reads."""
+        index = number - self.first
+        if not self._borrowed and index <= len(self.block):
+            self.rows.__setstate__(index)
+            return
+        later = [
+            (block, max(number - first, 0), first)
+            for block, first in self._borrowed
+            if number - first < len(block)
+        ]
+        self._borrowed.clear()
+        if index <= len(self.block):
+            self.rows.__setstate__(index)
+        else:
+            # The loop ends this block; the queue holds where it goes on.
+            self.rows.__setstate__(len(self.block))
+            self.block, self.first, self.rows = [], number, _rows([])
+        self._pending.extendleft(reversed(later))
+
+    def _whole(self, block: list[bytes], index: int, number: int) -> bytes:
+        raw = block[index]
+        if raw.find(b"\r", 0, len(raw) - 1) < 0:
+            return raw
+        # A lone CR ends a line: split in place, renumber every later line.
+        split = _cr_lines(raw)
+        block[index : index + 1] = split
+        grown = len(split) - 1
+        self._next += grown
+        self._pending = deque((b, i, f + grown) for b, i, f in self._pending)
+        self._borrowed = [
+            (b, f + grown if f > number else f) for b, f in self._borrowed
+        ]
+        if block is self.block:
+            self.last += grown
+        return split[0]
+
+    def _take(self) -> tuple[list[bytes], int, int] | None:
+        if self._pending:
+            return self._pending.popleft()
+        try:
+            block = next(self._read)
+        except StopIteration:
+            return None
+        except _NotUtf8 as error:
+            line = self._next - error.back
+            where = f"line {line:,}" if error.exact else f"the text near line {line:,}"
+            raise ListFormatError(
+                self._source,
+                f"{where} is not UTF-8 ({error.reason}); save the file as UTF-8",
+            ) from None
+        first = self._next
+        self._next += len(block)
+        return block, 0, first
+
+
+class _Records:
+    """Rows with quotes, read as :mod:`csv` reads them, within the bounds.
+
+    One reader serves the whole file, fed one row at a time: building a
+    reader per quoted row would cost more than the row.
+
+    Attributes:
+        taken: how many lines after its first the last row took.
+        open: whether the last row's quote was still open at a bound; its
+            cells are then nothing to go by.
+        ended: whether that bound was the end of the file.
+        horizon: the last line an unclosed quote took; up to it, a row
+            must close its quotes on its own line.
+    """
+
+    __slots__ = (
+        "_chars",
+        "_first",
+        "_limit",
+        "_lines",
+        "_next",
+        "_reader",
+        "_record",
+        "_window",
+        "ended",
+        "horizon",
+        "open",
+        "taken",
+    )
+
+    def __init__(self, lines: _Lines):
+        self._lines = lines
+        self._first = ""
+        self._record = self._next = self._chars = self._limit = self._window = 0
+        self.taken = self.horizon = 0
+        self.open = self.ended = False
+        self._reader = csv.reader(self._feed())
+
+    def read(self, text: str, line: int, limit: int) -> list[str]:
+        """Parse the row that starts with *text*, on *line*, in *limit* characters.
+
+        Raises:
+            csv.Error: if :mod:`csv` cannot read the row.
+        """
+        self._first = text + "\n"
+        self._record += 1
+        self._next = line + 1
+        self._chars = len(text)
+        self._limit = limit
+        # Re-reading what an unclosed quote took, a quote that does not close
+        # on its line is not given the next lines: that would read them all
+        # again for each line, and a file of such lines would take hours.
+        self._window = 1 if line <= self.horizon else MAX_ROW_LINES
+        self.taken = 0
+        self.open = self.ended = False
+        return next(self._reader)
+
+    def _feed(self) -> Iterator[str]:
+        record = 0
+        while True:
+            if record != self._record:
+                record = self._record
+                yield self._first
+            else:
+                yield self._more()
+
+    def _more(self) -> str:
+        # csv asks for another line only while a quote is open.
+        if not self.open and self.taken + 1 < self._window:
+            # The next line is most often in the current block: looked up
+            # here, which saves two calls per line of a quoted row.
+            lines = self._lines
+            index = self._next - lines.first
+            here = lines.block[index] if index < len(lines.block) else b"\r\r"
+            plain = here.find(b"\r", 0, len(here) - 1) < 0
+            raw = here if plain else lines.line(self._next)
+            text = None if raw is None else lines.text(raw, self._next)
+            if text is not None and self._chars + len(text) <= self._limit:
+                self.taken += 1
+                self._next += 1
+                self._chars += len(text)
+                return text + "\n"
+            self.ended = text is None
+        self.open = True
+        return '"\n'  # closes the quote, so csv hands the row back
 
 
 def _is_blank(row: Sequence[str]) -> bool:
@@ -98,11 +509,11 @@ class ListReading(Generic[RowT]):
     """One pass over a CMS list file: an iterator of rows, plus what it found.
 
     Nothing is opened or read until the first row is asked for; then the file
-    streams one row at a time, so memory does not grow with the file. Like a
-    file, a reading is consumed once; ``close()``, or leaving a ``with``
-    block, stops it early. Every row read lands in exactly one count, so
-    ``read == kept + skipped + filtered_out`` always holds, also part way
-    through.
+    streams a block at a time, so memory does not grow with the file, whatever
+    it holds. Like a file, a reading is consumed once; ``close()``, or leaving
+    a ``with`` block, stops it early. Every row read lands in exactly one
+    count, so ``read == kept + skipped + filtered_out`` always holds, also
+    part way through.
 
     Attributes:
         source: the file's path or name, as shown in errors.
@@ -135,7 +546,7 @@ class ListReading(Generic[RowT]):
         self._npns = None if npns is None else _valid_npns(npns)
         self._kept = self._skipped = self._filtered_out = 0
         self._log = ProblemLog()
-        self._file: IO[str] | None = None
+        self._file: IO[Any] | None = None
         self._rows: Generator[RowT, None, None] | None = None
 
     @property
@@ -222,151 +633,143 @@ class ListReading(Generic[RowT]):
             f"skipped={self.skipped} filtered_out={self.filtered_out}>"
         )
 
-    def _open(self) -> tuple[Iterator[str], Columns, int]:
-        """Open the source and read its header; return the lines that follow."""
+    def _open(self) -> tuple[_Careful, int]:
+        """Open the source, read its header; return the careful path, the header's line."""
         source = self._source
         if isinstance(source, str | os.PathLike):
-            # utf-8-sig drops a byte-order mark; newline="" keeps line ends as
-            # written, which csv needs for line breaks inside quoted cells.
-            self._file = open(source, encoding="utf-8-sig", newline="")  # noqa: SIM115
-            lines: Iterator[str] = iter(self._file)
+            # Read as bytes and decoded line by line, which costs less than a
+            # text file's decoding and names a bad byte at its very line.
+            self._file = raw = open(source, "rb")  # noqa: SIM115
+            pieces: Iterator[bytes] = iter(lambda: raw.read(_CHUNK), b"")
+            errors = "strict"
         else:
-            lines = iter(source)
+            pieces = _streamed(source, self.source)
+            errors = "surrogatepass"
+        lines = _Lines(_blocks(pieces, errors), self.source, errors)
+        records = _Records(lines)
         try:
-            columns, consumed = self._header(lines)
+            columns, top = self._header(lines, records)
         except BaseException:
             self.close()
             raise
-        return lines, columns, consumed
+        return _Careful(self._layout.fields, columns, lines, records, self._log), top
 
-    def _header(self, lines: Iterator[str]) -> tuple[Columns, int]:
-        """Read up to the header; return its columns and the lines it took."""
-        consumed = 0
-        try:
-            for text in lines:
-                if not isinstance(text, str):
-                    raise ListFormatError(
-                        self.source,
-                        "the file gives bytes, not text; open it in text mode, e.g. "
-                        "open(path, encoding='utf-8-sig', newline='')",
+    def _header(self, lines: _Lines, records: _Records) -> tuple[Columns, int]:
+        """Read up to the header; return its columns and its last line."""
+        number = used = 0
+        while (raw := lines.line(number := number + 1)) is not None:
+            text = lines.text(raw, number)
+            if used + len(text) > MAX_HEADER_CHARS:
+                raise ListFormatError(
+                    self.source,
+                    f"no header row ends within the first {MAX_HEADER_CHARS:,} "
+                    f"characters (line {number:,} runs past them); a CMS list "
+                    "starts with one short line naming its columns",
+                )
+            if '"' not in text:
+                row = text.removesuffix("\r").split(",")
+            else:
+                where = f"the header at line {number:,}"
+                try:
+                    row = records.read(text, number, MAX_HEADER_CHARS - used)
+                except csv.Error as error:
+                    problem = f"{where} is not readable as CSV: {error}"
+                    raise ListFormatError(self.source, problem) from error
+                if records.open:
+                    problem = (
+                        f"a quote opened in {where} is never closed"
+                        if records.ended
+                        else f"a quote opened in {where} is not closed within "
+                        f"{MAX_ROW_LINES} lines or {MAX_HEADER_CHARS:,} characters"
                     )
-                if consumed == 0:
-                    # A file object opened as plain utf-8 keeps the mark.
-                    text = text.removeprefix(_BOM)
-                record = csv.reader(itertools.chain((text,), lines))
-                header = next(record, [])
-                consumed += record.line_num
-                if not _is_blank(header):
-                    wanted = self._layout.columns
-                    return Columns.resolve(self.source, header, wanted), consumed
-        except UnicodeDecodeError as error:
-            raise self._not_utf8(consumed + 1, error) from error
-        except csv.Error as error:
-            problem = (
-                f"the header at line {consumed + 1} is not readable as CSV: {error}"
-            )
-            raise ListFormatError(self.source, problem) from error
+                    raise ListFormatError(self.source, problem)
+                number += records.taken
+            used += len(text) + 1
+            if not _is_blank(row):
+                lines.resume(number + 1)
+                wanted = self._layout.columns
+                return Columns.resolve(self.source, row, wanted), number
         names = ", ".join(repr(c) for c in self._layout.columns)
         raise ListFormatError(
             self.source, f"the file is empty; expected a header row naming {names}"
         )
 
-    def _not_utf8(self, line: int, error: UnicodeDecodeError) -> ListFormatError:
-        return ListFormatError(
-            self.source,
-            f"the text near line {line} is not UTF-8 ({error.reason}); save the file as UTF-8",
-        )
-
-    def _loop(
-        self, lines: Iterator[str], columns: Columns, consumed: int
-    ) -> Generator[RowT, None, None]:
+    def _loop(self, careful: _Careful, top: int) -> Generator[RowT, None, None]:
         # This loop runs once per row of files of millions of rows; its first
-        # `if` is the fast path: a split, a lookup, a few checks of the NPN's
-        # characters, no call of ours. Anything else goes to _Careful.
+        # `if` is the fast path: a split, two lookups, a few checks of the
+        # NPN's characters, no call of ours. Anything else goes to _Careful.
         build = self._layout.build
-        # map splits each line at its first comma in C, with no bytecode of
-        # ours per line. It takes a line from `lines` only when asked, so the
-        # careful path can pull a row's further lines from `lines` itself.
-        split = map(str.partition, lines, itertools.repeat(","))
-        careful = _Careful(self._layout.fields, columns, self._log)
+        log = self._log
+        lines = careful.lines
         tails = careful.tails
-        zeros = ZERO_NPNS
+        zeros = _ZEROS
         most = MAX_NPN_DIGITS
         wanted = self._npns
-        # Line n of the loop (1-based) starts on physical line consumed + n +
-        # extra, extra counting the further lines of rows whose quoted cells
-        # hold line breaks; n - blank rows have been read.
-        extra = blank = kept = skipped = 0
-        n = 0
+        everything = wanted is None
+        # One lookup serves the filter and the all-zeros check: both are
+        # rare, and a lookup in a set of 50,000 NPNs, which misses the
+        # processor's caches, is the dearest step of this loop.
+        special = zeros | {npn.encode() for npn in wanted or ()}
+        # Lines are bytes, so isdigit() takes ASCII digits only, and a line
+        # the fast path takes is never decoded: its NPN is ASCII digits and
+        # its tail the bytes of one decoded before.
+        partition = bytes.partition
+        comma = itertools.repeat(b",")
+        kept = skipped = unfinished = 0
         try:
-            if wanted is None:
-                for n, (npn, sep, tail) in enumerate(split, 1):
-                    if (
-                        tail in tails
-                        and npn.isdigit()
-                        and npn.isascii()
-                        and len(npn) <= most
-                        and npn not in zeros
-                    ):
-                        kept += 1
-                        self._kept = kept
-                        yield build(npn, consumed + n + extra, tails[tail])
-                        continue
-                    line = consumed + n + extra
-                    kind, spans, values = careful.check(npn + sep + tail, lines, line)
-                    extra += spans - 1
-                    if kind is _VALID:
-                        kept += 1
-                        self._kept = kept
-                        yield build(values[0], line, values[1:])
-                    elif kind is _SKIPPED:
-                        skipped += 1
-                        self._skipped = skipped
-                    else:
-                        blank += 1
-            else:
-                # One lookup serves the filter and the all-zeros check: both
-                # are rare, and a lookup in a set of 50,000 NPNs, which misses
-                # the processor's caches, is the dearest step of this loop.
-                special = wanted | zeros
-                for n, (npn, sep, tail) in enumerate(split, 1):
+            for rows in lines.blocks():
+                if log.full and (bad := careful.counted()):
+                    skipped += bad
+                    self._skipped = skipped
+                    continue
+                # A row's line is where its block's iterator stands: cheaper
+                # than counting every row, and only asked for the rows kept.
+                last = lines.last
+                left = rows.__length_hint__
+                # map splits each line at its first comma in C, with no
+                # bytecode of ours per line.
+                for npn, sep, tail in map(partition, rows, comma):
                     # The lookup goes first: while it waits on memory, the
                     # processor can already run the cheap checks after it.
                     if npn not in special:
-                        if (
-                            tail in tails
-                            and npn.isdigit()
-                            and npn.isascii()
-                            and len(npn) <= most
-                        ):
+                        if tail in tails and npn.isdigit() and len(npn) <= most:
+                            if everything:
+                                kept += 1
+                                self._kept = kept
+                                yield build(npn.decode(), last - left(), tails[tail])
                             continue
                     elif npn not in zeros and tail in tails:
-                        # In `special` and not all zeros, so in `wanted`, which
-                        # only valid NPNs were let into.
+                        # In `special` and not all zeros, so in `wanted`,
+                        # which only valid NPNs were let into.
                         kept += 1
+                        line = last - left()
                         self._kept = kept
-                        self._filtered_out = n - blank - kept - skipped
-                        yield build(npn, consumed + n + extra, tails[tail])
+                        self._filtered_out = (
+                            line - top - careful.blank - careful.joined - kept - skipped
+                        )
+                        yield build(npn.decode(), line, tails[tail])
                         continue
-                    line = consumed + n + extra
-                    kind, spans, values = careful.check(npn + sep + tail, lines, line)
-                    extra += spans - 1
+                    line = unfinished = last - left()
+                    kind, values = careful.check(npn + sep + tail, line)
+                    unfinished = 0
+                    last = lines.last  # splitting at a lone CR renumbers
                     if kind is _VALID:
-                        if values[0] in wanted:
+                        if wanted is None or values[0] in wanted:
                             kept += 1
                             self._kept = kept
-                            self._filtered_out = n - blank - kept - skipped
+                            end = lines.position() - 1
+                            self._filtered_out = careful.filtered(
+                                end, top, kept, skipped
+                            )
                             yield build(values[0], line, values[1:])
                     elif kind is _SKIPPED:
                         skipped += 1
                         self._skipped = skipped
-                    else:
-                        blank += 1
-        except UnicodeDecodeError as error:
-            raise self._not_utf8(consumed + n + extra + 1, error) from error
         finally:
             self._kept, self._skipped = kept, skipped
-            self._filtered_out = n - blank - kept - skipped
+            # A row that raised is in no count.
+            end = unfinished - 1 if unfinished else lines.position() - 1
+            self._filtered_out = careful.filtered(end, top, kept, skipped)
             if self._file is not None:
                 self._file.close()
                 self._file = None
@@ -380,75 +783,177 @@ _BLANK: Final = "blank"
 class _Careful:
     """The slow, thorough path: a line the fast path could not vouch for.
 
-    It parses the row with :mod:`csv` (pulling further lines for quoted line
-    breaks), checks every cell, and remembers a valid row's tail so the fast
-    path accepts the next line that shares it.
+    It parses the row (with :mod:`csv` when it has quotes, which may pull
+    further lines), checks every cell, and remembers a valid row's tail so the
+    fast path accepts the next line that shares it.
+
+    Attributes:
+        lines: the file's lines.
+        tails: the parsed values of each tail found valid.
+        blank: how many blank lines were seen.
+        joined: how many lines were read as part of an earlier line's row.
     """
 
-    __slots__ = ("_checks", "_log", "_npn_first", "_width", "tails")
+    __slots__ = (
+        "_checks",
+        "_log",
+        "_npn_first",
+        "_records",
+        "_width",
+        "blank",
+        "joined",
+        "lines",
+        "tails",
+    )
 
-    def __init__(self, fields: Sequence[Field], columns: Columns, log: ProblemLog):
+    def __init__(
+        self,
+        fields: Sequence[Field],
+        columns: Columns,
+        lines: _Lines,
+        records: _Records,
+        log: ProblemLog,
+    ):
         caches: dict[object, CellCache[object]] = {}
         parsers = [_npn_cell] + [
             caches.setdefault(f.parse, CellCache(f.parse)).value for f in fields[1:]
         ]
-        self._checks = list(zip(fields, columns.indexes, parsers, strict=True))
+        self._checks = [
+            (f.column, i, parse)
+            for f, i, parse in zip(fields, columns.indexes, parsers, strict=True)
+        ]
         self._width = columns.width
         # Tails are only remembered when the NPN is the first column, as CMS
         # publishes the lists; another order is read correctly, the slow way.
         self._npn_first = columns.indexes[0] == 0
+        self._records = records
         self._log = log
-        self.tails: dict[str, tuple[Any, ...]] = {}
+        self.lines = lines
+        self.tails: dict[bytes, tuple[Any, ...]] = {}
+        self.blank = self.joined = 0
 
-    def check(
-        self, text: str, lines: Iterator[str], line: int
-    ) -> tuple[str, int, tuple[Any, ...]]:
-        """Check the row starting with *text* on *line*.
+    def filtered(self, end: int, top: int, kept: int, skipped: int) -> int:
+        """How many rows were filtered out, once the lines up to *end* are read."""
+        return end - top - self.blank - self.joined - kept - skipped
+
+    def check(self, raw: bytes, line: int) -> tuple[str, tuple[Any, ...]]:
+        """Check the row starting with the line *raw*, line number *line*.
 
         Returns:
-            Whether the row is valid, skipped or blank; how many physical
-            lines it took; and, when valid, its values in field order, the
-            NPN first.
+            Whether the row is valid, skipped or blank, and, when valid, its
+            values in field order, the NPN first.
+
+        Raises:
+            ListFormatError: if the line is not UTF-8.
         """
-        body = text.rstrip("\r\n")
-        if '"' in body or "\r" in body or "\n" in body:
-            record = csv.reader(itertools.chain((text,), lines))
-            try:
-                row = next(record, [])
-            except csv.Error as error:
-                reason = "the row is not readable as CSV: {}"
-                self._log.add(line, None, text, reason, error)
-                return _SKIPPED, record.line_num, ()
-            spans = record.line_num
+        if raw.find(b"\r", 0, len(raw) - 1) >= 0:
+            raw = self.lines.split_line(line)
+        text = self.lines.text(raw, line)
+        body = text.removesuffix("\r")
+        log = self._log
+        if len(body) > MAX_ROW_CHARS:
+            log.add(line, None, body, _TOO_LONG)
+            return _SKIPPED, ()
+        quoted = '"' in body
+        if quoted:
+            found = self._quoted(text, raw, line)
+            if found is None:
+                return _SKIPPED, ()
+            row = found
         else:
-            # Without quotes a line is just its cells between commas; this
-            # spares building a csv reader for every new tail.
             row = body.split(",")
-            spans = 1
-        if _is_blank(row):
-            return _BLANK, spans, ()
+        if len(row) == 1 and not row[0].strip():
+            self.blank += 1
+            return _BLANK, ()
+        # Only a line that is a row by itself is remembered: what a quoted row
+        # spanning lines makes of them depends on the lines.
+        single = not (quoted and self._records.taken)
         if len(row) != self._width:
-            reason = "the header has {} cells but this row has {}"
-            self._log.add(line, None, ",".join(row), reason, self._width, len(row))
-            return _SKIPPED, spans, ()
+            width, cells = self._width, len(row)
+            if not single:
+                end = line + self._records.taken
+                log.add(line, None, ",".join(row), _JOINED, width, line, end, cells)
+            else:
+                shown = ",".join(row) if quoted else body
+                log.add(line, None, shown, _CELL_COUNT, width, cells)
+                if log.full:
+                    log.remember(raw, (None,))
+            return _SKIPPED, ()
         try:
             values = tuple([parse(row[i]) for _, i, parse in self._checks])
         except CellError:
             # Check again, cell by cell, to report every bad cell, not the first.
-            for f, i, parse in self._checks:
+            bad: list[str | None] = []
+            for column, i, parse in self._checks:
                 try:
                     parse(row[i])
                 except CellError as error:
-                    self._log.add(line, f.column, row[i], error.reason)
-            return _SKIPPED, spans, ()
-        npn, _, tail = text.partition(",")
+                    log.add(line, column, row[i], error.reason)
+                    bad.append(column)
+            if log.full and single:
+                log.remember(raw, tuple(bad))
+            return _SKIPPED, ()
+        npn, _, tail = raw.partition(b",")
         if (
             self._npn_first
-            and spans == 1
-            and '"' not in npn
+            and single
+            and b'"' not in npn
+            and len(tail) <= _TAIL_CHARS
             and len(self.tails) < CACHE_LIMIT
         ):
             # The NPN cell is plain text up to the first comma, so the rest of
             # the line parses the same wherever it recurs.
             self.tails[tail] = values[1:]
-        return _VALID, spans, values
+        return _VALID, values
+
+    def counted(self) -> int:
+        """Count the rest of the block at once if it is all known bad lines.
+
+        Returns:
+            How many rows were counted, all skipped; 0 if none were.
+        """
+        lines = self.lines
+        index = len(lines.block) - lines.rows.__length_hint__()
+        texts = lines.block[index:] if index else lines.block
+        alone = lines.first + index <= self._records.horizon
+        if not self._log.counted(texts, alone):
+            return 0
+        if alone:
+            self._records.horizon = lines.last + 1
+        lines.rows.__setstate__(len(lines.block))
+        return len(texts)
+
+    def _quoted(self, text: str, raw: bytes, line: int) -> list[str] | None:
+        """The cells of a row with quotes, or ``None`` if it is reported."""
+        records = self._records
+        alone = line <= records.horizon
+        args: tuple[object, ...]
+        try:
+            row = records.read(text, line, MAX_ROW_CHARS)
+        except csv.Error as error:
+            reason, args = _NOT_CSV, (error,)
+            taken = records.taken
+        else:
+            if not records.open:
+                if records.taken or self.lines.borrowing:
+                    self.lines.resume(line + 1 + records.taken)
+                self.joined += records.taken
+                return row
+            if alone:
+                reason, args = _NOT_CLOSED_ALONE, ()
+            elif records.ended:
+                reason = _NEVER_CLOSED + (_SWALLOWS_REST if records.taken else "")
+                args = (records.taken,)
+            else:
+                reason, args = _NOT_CLOSED, (records.taken,)
+            # A line after them that leaves a quote open is read alone too.
+            taken = max(records.taken, 1)
+        self._log.add(line, None, text.removesuffix("\r"), reason, *args)
+        if alone and self._log.full:
+            self._log.remember(raw, (None,), alone=True)
+        # What the row took is read again, a line per row, so one stray
+        # quote costs one row, not the rest of the file.
+        records.horizon = max(records.horizon, line + taken)
+        if records.taken or self.lines.borrowing:
+            self.lines.resume(line + 1)
+        return None

@@ -221,8 +221,9 @@ def read_termination_list(
     """Read a termination list file, one row at a time.
 
     Every row is validated; a bad one becomes a :class:`RowProblem` and the
-    rest of the file is still read. The file is opened when the first row is
-    asked for, so a missing column raises then.
+    rest of the file is still read, in bounded time and memory whatever it
+    holds (see ``docs/rcl.md``, "Limits"). The file is opened when the first
+    row is asked for, so a missing column raises then.
 
     Args:
         source: a path, or a text file object (left open).
@@ -236,6 +237,7 @@ def read_termination_list(
 
     Raises:
         ListFormatError: when iterated, if the file is empty, lacks a column,
-            or is not UTF-8 text.
+            has no header within :data:`MAX_HEADER_CHARS` characters, or is
+            not UTF-8 text.
     """
     return ListReading(source, _LAYOUT, npns)
