@@ -485,7 +485,12 @@ def _is_blank(row: Sequence[str]) -> bool:
 
 
 def _npn_cell(raw: str) -> str:
-    return check_npn(raw.strip())
+    text = raw.strip()
+    # Most NPNs are plain: saying so needs no NPN.problem(), which finds why not.
+    if text.isdigit() and text.isascii() and len(text) <= MAX_NPN_DIGITS:
+        if text not in ZERO_NPNS:
+            return text
+    return check_npn(text)
 
 
 def _valid_npns(npns: Iterable[str | NPN]) -> frozenset[str]:
