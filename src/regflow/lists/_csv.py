@@ -265,12 +265,12 @@ class _Lines:
 
     __slots__ = (
         "_borrowed",
-        "_errors",
         "_next",
         "_pending",
         "_read",
         "_source",
         "block",
+        "errors",
         "first",
         "last",
         "rows",
@@ -279,7 +279,9 @@ class _Lines:
     def __init__(self, blocks: Iterator[list[bytes]], source: str, errors: str):
         self._read = blocks
         self._source = source
-        self._errors = errors
+        # "strict" for a file's bytes; "surrogatepass" for text from a file
+        # object, whatever it holds.
+        self.errors = errors
         self._next = 1  # the number of the next line the file gives
         self._pending: deque[tuple[list[bytes], int, int]] = deque()
         self._borrowed: list[tuple[list[bytes], int]] = []
@@ -308,7 +310,7 @@ class _Lines:
     def text(self, raw: bytes, number: int) -> str:
         """Line *number*, *raw*, decoded; or raise :class:`ListFormatError`."""
         try:
-            return raw.decode("utf-8", self._errors)
+            return raw.decode("utf-8", self.errors)
         except UnicodeDecodeError as error:
             if len(raw) >= _LINE_CUT:
                 # Cut anywhere, even inside a character; _blocks checked it.
@@ -452,32 +454,31 @@ class _Records:
 
     def _feed(self) -> Iterator[str]:
         record = 0
+        lines = self._lines
         while True:
             if record != self._record:
                 record = self._record
                 yield self._first
-            else:
-                yield self._more()
-
-    def _more(self) -> str:
-        # csv asks for another line only while a quote is open.
-        if not self.open and self.taken + 1 < self._window:
-            # The next line is most often in the current block: looked up
-            # here, which saves two calls per line of a quoted row.
-            lines = self._lines
-            index = self._next - lines.first
-            here = lines.block[index] if index < len(lines.block) else b"\r\r"
-            plain = here.find(b"\r", 0, len(here) - 1) < 0
-            raw = here if plain else lines.line(self._next)
-            text = None if raw is None else lines.text(raw, self._next)
-            if text is not None and self._chars + len(text) <= self._limit:
-                self.taken += 1
-                self._next += 1
-                self._chars += len(text)
-                return text + "\n"
-            self.ended = text is None
-        self.open = True
-        return '"\n'  # closes the quote, so csv hands the row back
+                continue
+            # csv asks for another line only while a quote is open.
+            if not self.open and self.taken + 1 < self._window:
+                # The next line is most often in the current block: looked up
+                # here, which saves calls per line of a quoted row.
+                number = self._next
+                index = number - lines.first
+                here = lines.block[index] if index < len(lines.block) else b"\r\r"
+                plain = here.find(b"\r", 0, len(here) - 1) < 0
+                raw = here if plain else lines.line(number)
+                text = None if raw is None else lines.text(raw, number)
+                if text is not None and self._chars + len(text) <= self._limit:
+                    self.taken += 1
+                    self._next = number + 1
+                    self._chars += len(text)
+                    yield text + "\n"
+                    continue
+                self.ended = text is None
+            self.open = True
+            yield '"\n'  # closes the quote, so csv hands the row back
 
 
 def _is_blank(row: Sequence[str]) -> bool:
@@ -487,10 +488,8 @@ def _is_blank(row: Sequence[str]) -> bool:
 def _npn_cell(raw: str) -> str:
     text = raw.strip()
     # Most NPNs are plain: saying so needs no NPN.problem(), which finds why not.
-    if text.isdigit() and text.isascii() and len(text) <= MAX_NPN_DIGITS:
-        if text not in ZERO_NPNS:
-            return text
-    return check_npn(text)
+    plain = text.isdigit() and text.isascii() and len(text) <= MAX_NPN_DIGITS
+    return text if plain and text not in ZERO_NPNS else check_npn(text)
 
 
 def _valid_npns(npns: Iterable[str | NPN]) -> frozenset[str]:
@@ -851,9 +850,13 @@ class _Careful:
         Raises:
             ListFormatError: if the line is not UTF-8.
         """
+        lines = self.lines
         if raw.find(b"\r", 0, len(raw) - 1) >= 0:
-            raw = self.lines.split_line(line)
-        text = self.lines.text(raw, line)
+            raw = lines.split_line(line)
+        try:
+            text = raw.decode("utf-8", lines.errors)
+        except UnicodeDecodeError:
+            text = lines.text(raw, line)
         body = text.removesuffix("\r")
         log = self._log
         if len(body) > MAX_ROW_CHARS:
