@@ -21,7 +21,8 @@ import attrs as _attrs
 
 from .._records import NpnValidity, TerminationReason
 from ._cells import MAX_KEPT_PROBLEMS, RowProblem
-from ._csv import MAX_HEADER_CHARS, MAX_ROW_CHARS, MAX_ROW_LINES, ListReading
+from ._csv import ListReading
+from ._lines import MAX_HEADER_CHARS, MAX_ROW_CHARS, MAX_ROW_LINES
 from ._rcl import RCL_COLUMNS, RclRow, read_rcl
 from ._reconcile import Finding, Outcome, Reconciliation, reconcile
 from ._termination import (
