@@ -8,6 +8,7 @@ import io
 from collections.abc import Iterable
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -80,6 +81,15 @@ def test_decodes_every_status(
     rows, _ = read_all(text_of(TERMINATED[:-2] + code))
     assert (rows[0].action, rows[0].reason) == (action, reason)
     assert rows[0].status.code == code
+
+
+def test_rows_the_reader_builds_equal_rows_built_by_init() -> None:
+    """The reader's row maker, which sets slots directly, gives what TerminationRow() gives."""
+    rows, _ = read_all(text_of(TERMINATED, REINSTATED))
+    for row in rows:
+        assert row == TerminationRow(**attrs.asdict(row, recurse=False))
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        rows[0].npn = "1"  # type: ignore[misc]
 
 
 def test_status_letter_case_does_not_matter() -> None:

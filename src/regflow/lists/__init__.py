@@ -7,6 +7,12 @@ and why; :func:`reconcile` compares registrations with what the lists show::
     for row in reading:
         ...
     assert reading.read == reading.kept + reading.skipped + reading.filtered_out
+
+Whatever a file holds, reading it takes bounded memory and fails, if at all,
+with :class:`regflow.ListFormatError`: a header or row past
+:data:`MAX_HEADER_CHARS` or :data:`MAX_ROW_CHARS` characters, or a quote
+open past :data:`MAX_ROW_LINES` lines, is refused or reported, and only the
+first :data:`MAX_KEPT_PROBLEMS` problems are kept (all are counted).
 """
 
 from __future__ import annotations
@@ -14,8 +20,9 @@ from __future__ import annotations
 import attrs as _attrs
 
 from .._records import NpnValidity, TerminationReason
-from ._cells import RowProblem
+from ._cells import MAX_KEPT_PROBLEMS, RowProblem
 from ._csv import ListReading
+from ._lines import MAX_HEADER_CHARS, MAX_ROW_CHARS, MAX_ROW_LINES
 from ._rcl import RCL_COLUMNS, RclRow, read_rcl
 from ._reconcile import Finding, Outcome, Reconciliation, reconcile
 from ._termination import (
@@ -29,6 +36,10 @@ from ._termination import (
 )
 
 __all__ = [
+    "MAX_HEADER_CHARS",
+    "MAX_KEPT_PROBLEMS",
+    "MAX_ROW_CHARS",
+    "MAX_ROW_LINES",
     "RCL_COLUMNS",
     "REASON_DESCRIPTIONS",
     "TERMINATION_COLUMNS",

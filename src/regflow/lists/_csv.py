@@ -6,11 +6,17 @@ to build its row); :class:`ListReading` streams any such list.
 Speed comes from how repetitive the lists are. Apart from the NPN, a row's
 text (its plan year, dates and flags, called its *tail* here) repeats across
 thousands of rows. The first time a tail is seen, its line goes the careful
-way: parsed like :mod:`csv` does, every cell checked. A tail found valid is
-remembered with its parsed values, so the next line with the same tail costs a
-split at the first comma, one lookup and a check of the NPN's characters:
-every row is still validated, without paying for :mod:`csv` and a parser per
-cell.
+way (``_careful``): parsed like :mod:`csv` does, every cell checked. A tail
+found valid is remembered with its parsed values, so the next line with the
+same tail costs the row loop here a split at the first comma, one lookup and
+a check of the NPN's characters: every row is still validated, without paying
+for :mod:`csv` and a parser per cell.
+
+Safety comes from bounds, so that no file, whatever its bytes, can make the
+reader slow or big. The file is read in blocks and split into lines there
+(``_lines``), so a line of gigabytes is cut as soon as it passes the row
+limit; the careful path bounds the lines a quote left open may take; and the
+header, read here, must end within :data:`MAX_HEADER_CHARS` characters.
 """
 
 from __future__ import annotations
@@ -19,34 +25,25 @@ import csv
 import itertools
 import os
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import IO, Any, Final, Generic, TypeAlias, TypeVar
 
 import attrs
 
 from .._errors import ListFormatError
 from .._npn import NPN
-from ._cells import (
-    CACHE_LIMIT,
-    MAX_NPN_DIGITS,
-    ZERO_NPNS,
-    CellCache,
-    CellError,
-    Field,
-    RowCheck,
-    RowProblem,
-    check_npn,
-    shown,
-)
+from ._careful import SKIPPED, VALID, Careful, Records
+from ._cells import MAX_NPN_DIGITS, ZERO_NPNS, Columns, Field, ProblemLog, RowProblem
+from ._lines import CHUNK, MAX_HEADER_CHARS, MAX_ROW_LINES, Lines, line_blocks, streamed
 
-__all__ = ["Columns", "Layout", "ListReading", "Source"]
+__all__ = ["Layout", "ListReading", "Source"]
 
 Source: TypeAlias = "str | os.PathLike[str] | IO[str]"
 """A path to a CSV file, or a text file object already open on one."""
 
 RowT = TypeVar("RowT")
 
-_BOM: Final = "\ufeff"
+_ZEROS: Final = frozenset(npn.encode() for npn in ZERO_NPNS)
 
 
 @attrs.frozen(slots=True)
@@ -69,58 +66,8 @@ class Layout(Generic[RowT]):
         return tuple(field.column for field in self.fields)
 
 
-def _header_key(name: str) -> str:
-    # Copies of the lists differ in case ("Shop" / "SHOP"), spacing and a
-    # leading byte-order mark; none of that changes which column is meant.
-    return " ".join(name.replace(_BOM, "").split()).casefold()
-
-
-@attrs.frozen(slots=True)
-class Columns:
-    """Where each field's column sits, resolved once from the header.
-
-    Attributes:
-        indexes: the position of each field's column, in the layout's order.
-        width: how many cells the header has; every row must have as many.
-    """
-
-    indexes: tuple[int, ...]
-    width: int
-
-    @classmethod
-    def resolve(
-        cls, source: str, header: Sequence[str], wanted: Sequence[str]
-    ) -> Columns:
-        """Find each of *wanted* in *header*, or raise :class:`ListFormatError`."""
-        positions: dict[str, list[int]] = {}
-        for index, name in enumerate(header):
-            positions.setdefault(_header_key(name), []).append(index)
-        found = ", ".join(repr(name.strip()) for name in header)
-        missing = [name for name in wanted if _header_key(name) not in positions]
-        if missing:
-            names = ", ".join(repr(name) for name in missing)
-            plural = "s" if len(missing) > 1 else ""
-            raise ListFormatError(
-                source,
-                f"missing required column{plural} {names} (the header has {found})",
-            )
-        for name in wanted:
-            if len(positions[_header_key(name)]) > 1:
-                raise ListFormatError(
-                    source,
-                    f"column {name!r} appears more than once in the header ({found})",
-                )
-        return cls(
-            tuple(positions[_header_key(name)][0] for name in wanted), len(header)
-        )
-
-
 def _is_blank(row: Sequence[str]) -> bool:
     return not row or (len(row) == 1 and not row[0].strip())
-
-
-def _npn_cell(raw: str) -> str:
-    return check_npn(raw.strip())
 
 
 def _valid_npns(npns: Iterable[str | NPN]) -> frozenset[str]:
@@ -144,11 +91,11 @@ class ListReading(Generic[RowT]):
     """One pass over a CMS list file: an iterator of rows, plus what it found.
 
     Nothing is opened or read until the first row is asked for; then the file
-    streams one row at a time, so memory does not grow with the file. Like a
-    file, a reading is consumed once; ``close()``, or leaving a ``with``
-    block, stops it early. Every row read lands in exactly one count, so
-    ``read == kept + skipped + filtered_out`` always holds, also part way
-    through.
+    streams a block at a time, so memory does not grow with the file, whatever
+    it holds. Like a file, a reading is consumed once; ``close()``, or leaving
+    a ``with`` block, stops it early. Every row read lands in exactly one
+    count, so ``read == kept + skipped + filtered_out`` always holds, also
+    part way through.
 
     Attributes:
         source: the file's path or name, as shown in errors.
@@ -159,8 +106,8 @@ class ListReading(Generic[RowT]):
         "_filtered_out",
         "_kept",
         "_layout",
+        "_log",
         "_npns",
-        "_problems",
         "_rows",
         "_skipped",
         "_source",
@@ -180,8 +127,8 @@ class ListReading(Generic[RowT]):
         # fast path takes a row whose NPN is in the set as valid.
         self._npns = None if npns is None else _valid_npns(npns)
         self._kept = self._skipped = self._filtered_out = 0
-        self._problems: list[RowProblem] = []
-        self._file: IO[str] | None = None
+        self._log = ProblemLog()
+        self._file: IO[Any] | None = None
         self._rows: Generator[RowT, None, None] | None = None
 
     @property
@@ -206,8 +153,29 @@ class ListReading(Generic[RowT]):
 
     @property
     def problems(self) -> tuple[RowProblem, ...]:
-        """Every problem found so far, in file order."""
-        return tuple(self._problems)
+        """The problems found so far, in file order: the first 1,000 of them.
+
+        See :attr:`problem_count` for how many there were in all.
+        """
+        return tuple(self._log.kept)
+
+    @property
+    def problem_count(self) -> int:
+        """How many problems were found so far, kept in :attr:`problems` or not."""
+        return self._log.total
+
+    @property
+    def problem_counts(self) -> MappingProxyType[str | None, int]:
+        """How many problems each column had; ``None`` counts whole-row problems.
+
+        Complete even when :attr:`problems` was cut.
+        """
+        return MappingProxyType(dict(self._log.counts))
+
+    @property
+    def problems_truncated(self) -> bool:
+        """Whether :attr:`problems` holds fewer problems than were found."""
+        return self._log.total > len(self._log.kept)
 
     def __iter__(self) -> Iterator[RowT]:
         # The row generator itself, so a for loop resumes it directly,
@@ -247,243 +215,143 @@ class ListReading(Generic[RowT]):
             f"skipped={self.skipped} filtered_out={self.filtered_out}>"
         )
 
-    def _open(self) -> tuple[Iterator[str], Columns, int]:
-        """Open the source and read its header; return the lines that follow."""
+    def _open(self) -> tuple[Careful, int]:
+        """Open the source, read its header; return the careful path, the header's line."""
         source = self._source
         if isinstance(source, str | os.PathLike):
-            # utf-8-sig drops a byte-order mark; newline="" keeps line ends as
-            # written, which csv needs for line breaks inside quoted cells.
-            self._file = open(source, encoding="utf-8-sig", newline="")  # noqa: SIM115
-            lines: Iterator[str] = iter(self._file)
+            # Read as bytes and decoded line by line, which costs less than a
+            # text file's decoding and names a bad byte at its very line.
+            self._file = raw = open(source, "rb")  # noqa: SIM115
+            pieces: Iterator[bytes] = iter(lambda: raw.read(CHUNK), b"")
+            errors = "strict"
         else:
-            lines = iter(source)
+            pieces = streamed(source, self.source)
+            errors = "surrogatepass"
+        lines = Lines(line_blocks(pieces, errors), self.source, errors)
+        records = Records(lines)
         try:
-            columns, consumed = self._header(lines)
+            columns, top = self._header(lines, records)
         except BaseException:
             self.close()
             raise
-        return lines, columns, consumed
+        return Careful(self._layout.fields, columns, lines, records, self._log), top
 
-    def _header(self, lines: Iterator[str]) -> tuple[Columns, int]:
-        """Read up to the header; return its columns and the lines it took."""
-        consumed = 0
-        try:
-            for text in lines:
-                if not isinstance(text, str):
-                    raise ListFormatError(
-                        self.source,
-                        "the file gives bytes, not text; open it in text mode, e.g. "
-                        "open(path, encoding='utf-8-sig', newline='')",
+    def _header(self, lines: Lines, records: Records) -> tuple[Columns, int]:
+        """Read up to the header; return its columns and its last line."""
+        number = used = 0
+        while (raw := lines.line(number := number + 1)) is not None:
+            text = lines.text(raw, number)
+            if used + len(text) > MAX_HEADER_CHARS:
+                raise ListFormatError(
+                    self.source,
+                    f"no header row ends within the first {MAX_HEADER_CHARS:,} "
+                    f"characters (line {number:,} runs past them); a CMS list "
+                    "starts with one short line naming its columns",
+                )
+            if '"' not in text:
+                row = text.removesuffix("\r").split(",")
+            else:
+                where = f"the header at line {number:,}"
+                try:
+                    row = records.read(text, number, MAX_HEADER_CHARS - used)
+                except csv.Error as error:
+                    problem = f"{where} is not readable as CSV: {error}"
+                    raise ListFormatError(self.source, problem) from error
+                if records.open:
+                    problem = (
+                        f"a quote opened in {where} is never closed"
+                        if records.ended
+                        else f"a quote opened in {where} is not closed within "
+                        f"{MAX_ROW_LINES} lines or {MAX_HEADER_CHARS:,} characters"
                     )
-                if consumed == 0:
-                    # A file object opened as plain utf-8 keeps the mark.
-                    text = text.removeprefix(_BOM)
-                record = csv.reader(itertools.chain((text,), lines))
-                header = next(record, [])
-                consumed += record.line_num
-                if not _is_blank(header):
-                    wanted = self._layout.columns
-                    return Columns.resolve(self.source, header, wanted), consumed
-        except UnicodeDecodeError as error:
-            raise self._not_utf8(consumed + 1, error) from error
-        except csv.Error as error:
-            problem = (
-                f"the header at line {consumed + 1} is not readable as CSV: {error}"
-            )
-            raise ListFormatError(self.source, problem) from error
+                    raise ListFormatError(self.source, problem)
+                number += records.taken
+            used += len(text) + 1
+            if not _is_blank(row):
+                lines.resume(number + 1)
+                wanted = self._layout.columns
+                return Columns.resolve(self.source, row, wanted), number
         names = ", ".join(repr(c) for c in self._layout.columns)
         raise ListFormatError(
             self.source, f"the file is empty; expected a header row naming {names}"
         )
 
-    def _not_utf8(self, line: int, error: UnicodeDecodeError) -> ListFormatError:
-        return ListFormatError(
-            self.source,
-            f"the text near line {line} is not UTF-8 ({error.reason}); save the file as UTF-8",
-        )
-
-    def _loop(
-        self, lines: Iterator[str], columns: Columns, consumed: int
-    ) -> Generator[RowT, None, None]:
+    def _loop(self, careful: Careful, top: int) -> Generator[RowT, None, None]:
         # This loop runs once per row of files of millions of rows; its first
-        # `if` is the fast path: a split, a lookup, a few checks of the NPN's
-        # characters, no call of ours. Anything else goes to _Careful.
+        # `if` is the fast path: a split, two lookups, a few checks of the
+        # NPN's characters, no call of ours. Anything else goes to Careful.
         build = self._layout.build
-        # map splits each line at its first comma in C, with no bytecode of
-        # ours per line. It takes a line from `lines` only when asked, so the
-        # careful path can pull a row's further lines from `lines` itself.
-        split = map(str.partition, lines, itertools.repeat(","))
-        careful = _Careful(self._layout.fields, columns, self._problems)
+        log = self._log
+        lines = careful.lines
         tails = careful.tails
-        zeros = ZERO_NPNS
+        zeros = _ZEROS
         most = MAX_NPN_DIGITS
         wanted = self._npns
-        # Line n of the loop (1-based) starts on physical line consumed + n +
-        # extra, extra counting the further lines of rows whose quoted cells
-        # hold line breaks; n - blank rows have been read.
-        extra = blank = kept = skipped = 0
-        n = 0
+        everything = wanted is None
+        # One lookup serves the filter and the all-zeros check: both are
+        # rare, and a lookup in a set of 50,000 NPNs, which misses the
+        # processor's caches, is the dearest step of this loop.
+        special = zeros | {npn.encode() for npn in wanted or ()}
+        # Lines are bytes, so isdigit() takes ASCII digits only, and a line
+        # the fast path takes is never decoded: its NPN is ASCII digits and
+        # its tail the bytes of one decoded before.
+        partition = bytes.partition
+        comma = itertools.repeat(b",")
+        kept = skipped = unfinished = 0
         try:
-            if wanted is None:
-                for n, (npn, sep, tail) in enumerate(split, 1):
-                    if (
-                        tail in tails
-                        and npn.isdigit()
-                        and npn.isascii()
-                        and len(npn) <= most
-                        and npn not in zeros
-                    ):
-                        kept += 1
-                        self._kept = kept
-                        yield build(npn, consumed + n + extra, tails[tail])
-                        continue
-                    line = consumed + n + extra
-                    kind, spans, values = careful.check(npn + sep + tail, lines, line)
-                    extra += spans - 1
-                    if kind is _VALID:
-                        kept += 1
-                        self._kept = kept
-                        yield build(values[0], line, values[1:])
-                    elif kind is _SKIPPED:
-                        skipped += 1
-                        self._skipped = skipped
-                    else:
-                        blank += 1
-            else:
-                # One lookup serves the filter and the all-zeros check: both
-                # are rare, and a lookup in a set of 50,000 NPNs, which misses
-                # the processor's caches, is the dearest step of this loop.
-                special = wanted | zeros
-                for n, (npn, sep, tail) in enumerate(split, 1):
+            for rows in lines.blocks():
+                if log.full and (bad := careful.counted()):
+                    skipped += bad
+                    self._skipped = skipped
+                    continue
+                # A row's line is where its block's iterator stands: cheaper
+                # than counting every row, and only asked for the rows kept.
+                last = lines.last
+                left = rows.__length_hint__
+                # map splits each line at its first comma in C, with no
+                # bytecode of ours per line.
+                for npn, sep, tail in map(partition, rows, comma):
                     # The lookup goes first: while it waits on memory, the
                     # processor can already run the cheap checks after it.
                     if npn not in special:
-                        if (
-                            tail in tails
-                            and npn.isdigit()
-                            and npn.isascii()
-                            and len(npn) <= most
-                        ):
+                        if tail in tails and npn.isdigit() and len(npn) <= most:
+                            if everything:
+                                kept += 1
+                                self._kept = kept
+                                yield build(npn.decode(), last - left(), tails[tail])
                             continue
                     elif npn not in zeros and tail in tails:
-                        # In `special` and not all zeros, so in `wanted`, which
-                        # only valid NPNs were let into.
+                        # In `special` and not all zeros, so in `wanted`,
+                        # which only valid NPNs were let into.
                         kept += 1
+                        line = last - left()
                         self._kept = kept
-                        self._filtered_out = n - blank - kept - skipped
-                        yield build(npn, consumed + n + extra, tails[tail])
+                        self._filtered_out = (
+                            line - top - careful.blank - careful.joined - kept - skipped
+                        )
+                        yield build(npn.decode(), line, tails[tail])
                         continue
-                    line = consumed + n + extra
-                    kind, spans, values = careful.check(npn + sep + tail, lines, line)
-                    extra += spans - 1
-                    if kind is _VALID:
-                        if values[0] in wanted:
+                    line = unfinished = last - left()
+                    kind, values = careful.check(npn + sep + tail, line)
+                    unfinished = 0
+                    last = lines.last  # splitting at a lone CR renumbers
+                    if kind is VALID:
+                        if wanted is None or values[0] in wanted:
                             kept += 1
                             self._kept = kept
-                            self._filtered_out = n - blank - kept - skipped
+                            end = lines.position() - 1
+                            self._filtered_out = careful.filtered(
+                                end, top, kept, skipped
+                            )
                             yield build(values[0], line, values[1:])
-                    elif kind is _SKIPPED:
+                    elif kind is SKIPPED:
                         skipped += 1
                         self._skipped = skipped
-                    else:
-                        blank += 1
-        except UnicodeDecodeError as error:
-            raise self._not_utf8(consumed + n + extra + 1, error) from error
         finally:
             self._kept, self._skipped = kept, skipped
-            self._filtered_out = n - blank - kept - skipped
+            # A row that raised is in no count.
+            end = unfinished - 1 if unfinished else lines.position() - 1
+            self._filtered_out = careful.filtered(end, top, kept, skipped)
             if self._file is not None:
                 self._file.close()
                 self._file = None
-
-
-_VALID: Final = "valid"
-_SKIPPED: Final = "skipped"
-_BLANK: Final = "blank"
-
-
-class _Careful:
-    """The slow, thorough path: a line the fast path could not vouch for.
-
-    It parses the row with :mod:`csv` (pulling further lines for quoted line
-    breaks), checks every cell, and remembers a valid row's tail so the fast
-    path accepts the next line that shares it.
-    """
-
-    __slots__ = ("_checks", "_npn_first", "_problems", "_width", "tails")
-
-    def __init__(
-        self, fields: Sequence[Field], columns: Columns, problems: list[RowProblem]
-    ):
-        caches: dict[object, CellCache[object]] = {}
-        parsers = [_npn_cell] + [
-            caches.setdefault(f.parse, CellCache(f.parse)).value for f in fields[1:]
-        ]
-        self._checks = list(zip(fields, columns.indexes, parsers, strict=True))
-        self._width = columns.width
-        # Tails are only remembered when the NPN is the first column, as CMS
-        # publishes the lists; another order is read correctly, the slow way.
-        self._npn_first = columns.indexes[0] == 0
-        self._problems = problems
-        self.tails: dict[str, tuple[Any, ...]] = {}
-
-    def check(
-        self, text: str, lines: Iterator[str], line: int
-    ) -> tuple[str, int, tuple[Any, ...]]:
-        """Check the row starting with *text* on *line*.
-
-        Returns:
-            Whether the row is valid, skipped or blank; how many physical
-            lines it took; and, when valid, its values in field order, the
-            NPN first.
-        """
-        body = text.rstrip("\r\n")
-        if '"' in body or "\r" in body or "\n" in body:
-            record = csv.reader(itertools.chain((text,), lines))
-            try:
-                row = next(record, [])
-            except csv.Error as error:
-                reason = f"the row is not readable as CSV: {error}"
-                self._report(
-                    RowProblem(line=line, column=None, value=shown(text), reason=reason)
-                )
-                return _SKIPPED, record.line_num, ()
-            spans = record.line_num
-        else:
-            # Without quotes a line is just its cells between commas; this
-            # spares building a csv reader for every new tail.
-            row = body.split(",")
-            spans = 1
-        if _is_blank(row):
-            return _BLANK, spans, ()
-        if len(row) != self._width:
-            reason = f"the header has {self._width} cells but this row has {len(row)}"
-            self._report(
-                RowProblem(
-                    line=line, column=None, value=shown(",".join(row)), reason=reason
-                )
-            )
-            return _SKIPPED, spans, ()
-        try:
-            values = tuple([parse(row[i]) for _, i, parse in self._checks])
-        except CellError:
-            # Check again, cell by cell, to report every bad cell, not the first.
-            check = RowCheck(line)
-            for f, i, parse in self._checks:
-                check.cell(f.column, row[i], parse)
-            self._problems.extend(check.problems)
-            return _SKIPPED, spans, ()
-        npn, _, tail = text.partition(",")
-        if (
-            self._npn_first
-            and spans == 1
-            and '"' not in npn
-            and len(self.tails) < CACHE_LIMIT
-        ):
-            # The NPN cell is plain text up to the first comma, so the rest of
-            # the line parses the same wherever it recurs.
-            self.tails[tail] = values[1:]
-        return _VALID, spans, values
-
-    def _report(self, problem: RowProblem) -> None:
-        self._problems.append(problem)

@@ -14,7 +14,14 @@ import attrs
 
 from .._npn import NPN
 from .._records import NpnValidity
-from ._cells import Field, check_npn, enum_parser, parse_date, parse_plan_year
+from ._cells import (
+    Field,
+    check_npn,
+    enum_parser,
+    parse_date,
+    parse_plan_year,
+    slot_setters,
+)
 from ._csv import Layout, ListReading, Source
 
 __all__ = ["RCL_COLUMNS", "NpnValidity", "RclRow", "read_rcl"]
@@ -60,20 +67,28 @@ class RclRow:
 
 
 _FLAGS: Final = {member.value: member for member in NpnValidity}
+_new: Final = object.__new__
+
+
+_SET: Final = slot_setters(RclRow)
+_npn, _year, _ic, _ie, _sc, _se, _flag, _line = (
+    _SET[field.name] for field in attrs.fields(RclRow)
+)
 
 
 def _build(npn: str, line: int, values: tuple[Any, ...]) -> RclRow:
+    # Written out, with the slots' own setters: this runs once per row kept.
     plan_year, ic, ie, sc, se, npn_valid = values
-    return RclRow(
-        npn=npn,
-        plan_year=plan_year,
-        individual_completion=ic,
-        individual_end=ie,
-        shop_completion=sc,
-        shop_end=se,
-        npn_valid=npn_valid,
-        line=line,
-    )
+    row = _new(RclRow)
+    _npn(row, npn)
+    _year(row, plan_year)
+    _ic(row, ic)
+    _ie(row, ie)
+    _sc(row, sc)
+    _se(row, se)
+    _flag(row, npn_valid)
+    _line(row, line)
+    return row
 
 
 _LAYOUT: Final = Layout(
@@ -96,8 +111,9 @@ def read_rcl(
     """Read an RCL file, one row at a time.
 
     Every row is validated; a bad one becomes a :class:`RowProblem` and the
-    rest of the file is still read. The file is opened when the first row is
-    asked for, so a missing column raises then.
+    rest of the file is still read, in bounded time and memory whatever it
+    holds (see ``docs/rcl.md``, "Limits"). The file is opened when the first
+    row is asked for, so a missing column raises then.
 
     Args:
         source: a path, or a text file object (left open).
@@ -110,6 +126,7 @@ def read_rcl(
 
     Raises:
         ListFormatError: when iterated, if the file is empty, lacks a column,
-            or is not UTF-8 text.
+            has no header within :data:`MAX_HEADER_CHARS` characters, or is
+            not UTF-8 text.
     """
     return ListReading(source, _LAYOUT, npns)

@@ -24,6 +24,7 @@ from ._cells import (
     enum_parser,
     parse_date,
     parse_plan_year,
+    slot_setters,
 )
 from ._csv import Layout, ListReading, Source
 
@@ -179,20 +180,28 @@ class TerminationRow:
 _MARKETPLACES: Final = {member.value: member for member in Marketplaces}
 
 
+_new: Final = object.__new__
+_SET: Final = slot_setters(TerminationRow)
+_npn, _year, _markets, _done, _individual, _shop, _ended, _back, _status, _line = (
+    _SET[field.name] for field in attrs.fields(TerminationRow)
+)
+
+
 def _build(npn: str, line: int, values: tuple[Any, ...]) -> TerminationRow:
+    # Written out, with the slots' own setters: this runs once per row kept.
     year, markets, completion, individual, shop, terminated, reinstated, status = values
-    return TerminationRow(
-        npn=npn,
-        plan_year=year,
-        marketplaces=markets,
-        registration_completion=completion,
-        individual_registration=individual,
-        shop_registration=shop,
-        terminated_on=terminated,
-        reinstated_on=reinstated,
-        status=status,
-        line=line,
-    )
+    row = _new(TerminationRow)
+    _npn(row, npn)
+    _year(row, year)
+    _markets(row, markets)
+    _done(row, completion)
+    _individual(row, individual)
+    _shop(row, shop)
+    _ended(row, terminated)
+    _back(row, reinstated)
+    _status(row, status)
+    _line(row, line)
+    return row
 
 
 _LAYOUT: Final = Layout(
@@ -221,8 +230,9 @@ def read_termination_list(
     """Read a termination list file, one row at a time.
 
     Every row is validated; a bad one becomes a :class:`RowProblem` and the
-    rest of the file is still read. The file is opened when the first row is
-    asked for, so a missing column raises then.
+    rest of the file is still read, in bounded time and memory whatever it
+    holds (see ``docs/rcl.md``, "Limits"). The file is opened when the first
+    row is asked for, so a missing column raises then.
 
     Args:
         source: a path, or a text file object (left open).
@@ -236,6 +246,7 @@ def read_termination_list(
 
     Raises:
         ListFormatError: when iterated, if the file is empty, lacks a column,
-            or is not UTF-8 text.
+            has no header within :data:`MAX_HEADER_CHARS` characters, or is
+            not UTF-8 text.
     """
     return ListReading(source, _LAYOUT, npns)
