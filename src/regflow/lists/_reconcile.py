@@ -34,12 +34,14 @@ import attrs
 from .. import _events as ev
 from .._calendar import add_business_days, check_day, cms_date
 from .._deadlines import Escalation, rcl_escalation
+from .._messages import Refusal
 from .._records import Confirmation, NpnValidity
 from .._records import Marketplaces as _Markets
 from .._registration import Registration
 from .._rules import PlanYearRules
 from .._states import IndividualState as State
 from .._states import ShopState
+from ._cells import RowProblem
 from ._rcl import RclRow
 from ._termination import TerminationAction, TerminationRow
 
@@ -87,6 +89,19 @@ class Outcome(enum.Enum):
     DISCREPANCY = "discrepancy"
     IN_PROGRESS = "in_progress"
     NOT_APPLICABLE = "not_applicable"
+    REFUSED = "refused"
+    UNREADABLE = "unreadable"
+
+
+_ACTION: Final = frozenset(
+    {
+        Outcome.OVERDUE,
+        Outcome.FLAGGED,
+        Outcome.DISCREPANCY,
+        Outcome.REFUSED,
+        Outcome.UNREADABLE,
+    }
+)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -107,6 +122,14 @@ class Finding:
     event: ev.Event | None = None
     line: int | None = None
     detail: str = ""
+    agency_id: str | None = None
+    refusals: tuple[Refusal, ...] = ()
+    problems: tuple[RowProblem, ...] = ()
+
+    @property
+    def needs_action(self) -> bool:
+        """Whether someone has to act on this finding (see :data:`Outcome`)."""
+        return self.outcome in _ACTION
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -134,11 +157,8 @@ class Reconciliation:
 
     @property
     def needs_action(self) -> bool:
-        """Whether anything is overdue, flagged or a discrepancy."""
-        return any(
-            f.outcome in (Outcome.OVERDUE, Outcome.FLAGGED, Outcome.DISCREPANCY)
-            for f in self.findings
-        )
+        """Whether anything is overdue, flagged, a discrepancy, refused or unreadable."""
+        return any(f.outcome in _ACTION for f in self.findings)
 
 
 def _better(new: RclRow, old: RclRow | None) -> bool:
@@ -206,7 +226,12 @@ def reconcile(
 
 def _found(reg: Registration, npn: str | None, state: State, **fields: Any) -> Finding:
     return Finding(
-        agent_id=reg.agent_id, plan_year=reg.plan_year, npn=npn, state=state, **fields
+        agent_id=reg.agent_id,
+        plan_year=reg.plan_year,
+        npn=npn,
+        state=state,
+        agency_id=reg.agency_id,
+        **fields,
     )
 
 
