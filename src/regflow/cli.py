@@ -538,14 +538,27 @@ def demo(db: str, folder: Path) -> None:
         _print_events(found, record(repo, found))
         _print_states(list(repo.store.find()))
     _out.print("\nTry:")
-    # One command a line, quoted for the shell: each runs as printed, and
-    # stays within 80 columns for a short path.
+    day = DEMO_ON.isoformat()
     for args in (
-        ["status", "agent-020", "--db", db, "--on", DEMO_ON.isoformat()],
-        ["overdue", "--db", db, "--on", DEMO_ON.isoformat()],
-        ["reconcile", "--rcl", str(rcl), "--db", db, "--on", DEMO_ON.isoformat()],
+        ["status", "agent-020", "--db", db, "--on", day],
+        ["overdue", "--db", db, "--on", day],
+        ["reconcile", "--db", db, "--on", day, "--rcl", str(rcl)],
     ):
-        _out.print(Text("  regflow " + shlex.join(args)))
+        for line in _shell_lines(["regflow", *args]):
+            _out.print(Text(line))
+
+
+def _shell_lines(words: list[str], width: int = 80) -> list[str]:
+    # Quoted for the shell, so each command runs as printed (paths with
+    # spaces or brackets too), and continued with a backslash rather than
+    # wrapped by the terminal, so it stays runnable when pasted.
+    lines = ["  "]
+    for word in map(shlex.quote, words):
+        if len(lines[-1]) > 2 and len(lines[-1]) + len(word) + 3 > width:
+            lines[-1] += " \\"
+            lines.append("      ")
+        lines[-1] += word if lines[-1].isspace() else " " + word
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
