@@ -185,3 +185,27 @@ def test_demo_lists_are_git_ignored() -> None:
     """The default demo folder is in .gitignore."""
     ignored = (Path(__file__).parent.parent / ".gitignore").read_text().splitlines()
     assert "regflow-demo-lists/" in ignored
+
+
+def test_a_broken_list_exits_two_naming_it_and_records_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A good RCL and a termination list without its columns: exit 2, no writes."""
+    db = registered_db(tmp_path / "r.sqlite3", ("a-1", "1234567"))
+    rcl = rcl_file(tmp_path / "TBL_RCL_1.csv", "1234567,2024,10/04/2023,,,,Y")
+    broken = tmp_path / "AB_Termination_List_1.csv"
+    broken.write_text("NPN,Status\r\n1234567,T3\r\n", encoding="utf-8")
+    before = versions(db)
+    code, out, err = run(
+        capsys,
+        "reconcile",
+        "--rcl",
+        str(rcl),
+        "--termination",
+        str(broken),
+        "--db",
+        str(db),
+        "--record",
+    )
+    assert code == 2 and out == "" and "AB_Termination_List_1.csv" in err
+    assert len(err.strip().splitlines()) == 1 and versions(db) == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import signal
 import subprocess
 import sys
@@ -10,9 +11,11 @@ import textwrap
 from pathlib import Path
 
 import attrs
+import pytest
 
 import helpers
 import regflow
+from regflow import ListFormatError
 from regflow import events as ev
 from regflow.lists import Outcome, plan, record
 from regflow.store import ANY_AGENCY, Repository, SQLiteStore
@@ -28,11 +31,16 @@ SRC = str(Path(regflow.__file__).parent.parent)
 
 
 def registered(
-    repo: Repository, agent_id: str, npn: str, agency: str | None = None
+    repo: Repository,
+    agent_id: str,
+    npn: str,
+    agency: str | None = None,
+    *,
+    shop: bool = False,
 ) -> None:
-    """Store an agent registered on October 3 (in *agency*)."""
+    """Store an agent registered on October 3 (in *agency*; SHOP too)."""
     reg = helpers.returning_agent(FLOW, agent_id=agent_id)
-    reg = helpers.in_training(FLOW, reg, helpers.agent_profile(npn=npn))
+    reg = helpers.in_training(FLOW, reg, helpers.agent_profile(npn=npn, shop=shop))
     reg = helpers.accept_all(FLOW, helpers.finish_training(FLOW, reg))
     first = reg.history[0]
     assert isinstance(first, ev.StartRegistration)
@@ -45,6 +53,20 @@ def registered(
 def rcl_file(path: Path, *rows: str) -> Path:
     """An RCL file in the published format with *rows*."""
     path.write_text(RCL_HEADER + "".join(r + "\r\n" for r in rows), encoding="utf-8")
+    return path
+
+
+TERM_HEADER = (
+    "NPN,Effective Plan Year,Marketplaces,Registration Completion Date,"
+    "Individual Registration Date,SHOP Registration Date,"
+    "Termination or Suspension Date,Termination Reconsidered or Suspension Lifted,"
+    "Status\r\n"
+)
+
+
+def term_file(path: Path, *rows: str) -> Path:
+    """A termination list file in the published format with *rows*."""
+    path.write_text(TERM_HEADER + "".join(r + "\r\n" for r in rows), encoding="utf-8")
     return path
 
 
@@ -201,3 +223,60 @@ def test_killed_mid_run_a_rerun_records_the_rest_once(tmp_path: Path) -> None:
             listings = [e for e in history if isinstance(e, ev.ObserveRclListing)]
             assert len(listings) == 1
         assert plan(repo, rcl=rcl, on=ON).proposals == ()
+
+
+def test_each_track_gets_its_own_listing_end_date_and_termination(
+    tmp_path: Path,
+) -> None:
+    """Individual and SHOP listings and end dates reach their tracks; a SHOP
+    termination and its reinstatement touch SHOP only, and are proposed once."""
+    with Repository(SQLiteStore(str(tmp_path / "r.sqlite3"))) as repo:
+        registered(repo, "a-1", npn(1), shop=True)
+        rcl = rcl_file(
+            tmp_path / "TBL_RCL_1.csv",
+            f"{npn(1)},2024,10/04/2023,12/31/2024,10/05/2023,11/30/2024,Y",
+        )
+        record(repo, plan(repo, rcl=rcl, on=ON))
+        reg = repo.load("a-1", 2024)
+        assert (reg.individual.value, reg.shop.value) == ("certified", "listed")
+        assert reg.individual_listing is not None and reg.shop_listing is not None
+        assert reg.individual_listing.ends_on == dt.date(2024, 12, 31)
+        assert reg.shop_listing.completed_on == dt.date(2023, 10, 5)
+        assert reg.shop_listing.ends_on == dt.date(2024, 11, 30)
+        ended = term_file(
+            tmp_path / "AB_Termination_List_1.csv",
+            f"{npn(1)},2024,SHOP,10/03/2023,10/03/2023,10/03/2023,10/16/2023,,T3",
+        )
+        found = plan(repo, rcl=rcl, termination=ended, on=ON)
+        assert [type(p.event).__name__ for p in found.proposals] == ["Terminate"]
+        record(repo, found)
+        reg = repo.load("a-1", 2024)
+        assert (reg.individual.value, reg.shop.value) == ("certified", "terminated")
+        again = plan(repo, rcl=rcl, termination=ended, on=ON)
+        assert again.proposals == () and not again.needs_action
+        lifted = term_file(
+            tmp_path / "AB_Termination_List_2.csv",
+            f"{npn(1)},2024,SHOP,10/03/2023,10/03/2023,10/03/2023,10/16/2023,"
+            "10/18/2023,R3",
+        )
+        record(repo, plan(repo, rcl=rcl, termination=lifted, on=ON))
+        reg = repo.load("a-1", 2024)
+        assert (reg.individual.value, reg.shop.value) == ("certified", "reinstated")
+
+
+def test_a_file_that_cannot_be_read_is_a_regflow_error_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    """A missing file, or a termination list without its columns, raises
+    before anything is written, naming the file."""
+    with Repository(SQLiteStore(str(tmp_path / "r.sqlite3"))) as repo:
+        registered(repo, "a-1", npn(1))
+        rcl = rcl_file(tmp_path / "TBL_RCL_1.csv", f"{npn(1)},2024,10/04/2023,,,,Y")
+        broken = tmp_path / "AB_Termination_List_9.csv"
+        broken.write_text("NPN,Status\r\n1,T3\r\n", encoding="utf-8")
+        for bad in (tmp_path / "missing.csv", broken):
+            with pytest.raises(ListFormatError, match=re.escape(bad.name)):
+                plan(repo, rcl=rcl, termination=bad, on=ON)
+        with pytest.raises(ListFormatError, match=re.escape("missing.csv")):
+            plan(repo, rcl=tmp_path / "missing.csv", on=ON)
+        assert repo.load("a-1", 2024).individual.value == "registered"

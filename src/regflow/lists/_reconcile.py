@@ -353,22 +353,44 @@ def _terminated(
     base: Finding,
 ) -> Finding:
     event: ev.Event | None = None
+    markets = _Markets(trow.marketplaces.value)
+    # Each track the row covers is judged on its own: a SHOP row ends or
+    # lifts SHOP only, and a track already ended (or lifted) is not proposed
+    # again, so reconciling twice proposes nothing.
+    individual = markets is not _Markets.SHOP
+    shop = markets is not _Markets.INDIVIDUAL and reg.shop is not ShopState.NOT_TAKEN
+    if not individual and not shop:
+        return attrs.evolve(
+            base,
+            outcome=Outcome.DISCREPANCY,
+            line=trow.line,
+            detail=(
+                f"status {trow.status.code} on the termination list covers SHOP, "
+                "which this agent never took"
+            ),
+        )
     if trow.action is TerminationAction.TERMINATED:
-        if reg.individual in _LISTABLE:
+        live = (individual and reg.individual in _LISTABLE) or (
+            shop and reg.shop in _SHOP_LISTABLE
+        )
+        if live:
             event = ev.Terminate(
                 event_id=_termination_id(reg, trow),
                 at=stamp,
                 reason=trow.reason,
-                marketplaces=_Markets(trow.marketplaces.value),
+                marketplaces=markets,
             )
         outcome = Outcome.TERMINATED
     else:
-        if reg.individual is State.TERMINATED:
+        ended = (individual and reg.individual is State.TERMINATED) or (
+            shop and reg.shop is ShopState.TERMINATED
+        )
+        if ended:
             event = ev.Reinstate(
                 event_id=_termination_id(reg, trow),
                 at=stamp,
                 reason=trow.reason,
-                marketplaces=_Markets(trow.marketplaces.value),
+                marketplaces=markets,
             )
         outcome = Outcome.REINSTATED
     return attrs.evolve(

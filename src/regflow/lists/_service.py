@@ -32,7 +32,7 @@ from typing import IO, TypeVar
 import attrs
 
 from .. import _events as ev
-from .._errors import StepRefused
+from .._errors import ListFormatError, StepRefused
 from .._messages import Refusal
 from .._rules import PlanYearRules
 from ..store import ANY_AGENCY, Repository
@@ -163,9 +163,9 @@ def plan(
     raises before anything could be written.
 
     Raises:
-        ListFormatError: a file is not a list of its kind (a missing column,
-            not UTF-8), naming the file.
-        OSError: a file cannot be opened.
+        ListFormatError: a file cannot be read, or is not a list of its kind
+            (a missing column, not UTF-8), naming the file.
+        InvalidValue: *on* is not a date.
     """
     agency = repository.agency
     regs = sorted(
@@ -252,11 +252,17 @@ def _read(
     npns: frozenset[str],
     opener: Opener | None,
 ) -> tuple[list[RowT], ListFile]:
-    handle = None if opener is None else opener(path)
-    source: str | os.PathLike[str] | IO[str] = path if handle is None else handle
+    handle: IO[str] | None = None
     try:
+        handle = None if opener is None else opener(path)
+        source: str | os.PathLike[str] | IO[str] = path if handle is None else handle
         reading = reader(source, npns=npns)
         rows = list(reading)
+    except OSError as error:
+        # A typed error naming the file, as a malformed one gets.
+        raise ListFormatError(
+            str(path), f"cannot be read: {error.strerror or error}"
+        ) from error
     finally:
         if handle is not None:
             handle.close()
