@@ -158,6 +158,23 @@ def test_a_bad_row_of_ours_is_unreadable_not_overdue(tmp_path: Path) -> None:
         )
 
 
+def test_a_bad_row_beside_a_good_one_is_kept_and_needs_action(tmp_path: Path) -> None:
+    """A readable row decides; the skipped one of the same NPN stays with it."""
+    with Repository(SQLiteStore(str(tmp_path / "r.sqlite3"))) as repo:
+        registered(repo, "a-1", npn(1))
+        rcl = rcl_file(
+            tmp_path / "TBL_RCL_1.csv",
+            f"{npn(1)},2024,10/04/2023,,,,Y",
+            f"{npn(1)},2024,10/04/2023,,,,Z",
+        )
+        found = plan(repo, rcl=rcl, on=ON)
+        (finding,) = found.findings
+        assert finding.outcome is Outcome.CERTIFIED and finding.line == 2
+        assert [p.line for p in finding.problems] == [3]
+        assert finding.needs_action and found.needs_action
+        assert len(found.proposals) == 1
+
+
 def test_agencies_are_planned_apart_and_recorded_into_their_own(tmp_path: Path) -> None:
     """A scoped repository plans its agency only; an ANY_AGENCY one records
     each registration into its own agency."""

@@ -40,6 +40,7 @@ from ._registration import Registration
 from ._reports import finding_json, overdue_json, plan_json, status_json
 from ._states import Status
 from ._workflow import Workflow
+from .lists import Outcome
 
 if TYPE_CHECKING:
     from .lists import Finding, Plan, Recording
@@ -306,6 +307,8 @@ def _print_summary(found: Plan, done: Recording | None, examples: int) -> None:
             detail.add_column(column)
         for f in action:
             what = f.detail or ("write to " + f.escalation.to if f.escalation else "")
+            if f.problems and f.outcome is not Outcome.UNREADABLE:
+                what = f"{what}; also a skipped row: {f.problems[0]}".lstrip("; ")
             detail.add_row(
                 Text(f.agent_id),
                 Text(f.npn or ""),

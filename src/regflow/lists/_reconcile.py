@@ -128,8 +128,9 @@ class Finding:
 
     @property
     def needs_action(self) -> bool:
-        """Whether someone has to act on this finding (see :data:`Outcome`)."""
-        return self.outcome in _ACTION
+        """Whether someone has to act: an outcome that needs action, or a
+        skipped row of this agent's even when a readable one decided."""
+        return self.outcome in _ACTION or bool(self.problems)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -158,7 +159,7 @@ class Reconciliation:
     @property
     def needs_action(self) -> bool:
         """Whether anything is overdue, flagged, a discrepancy, refused or unreadable."""
-        return any(f.outcome in _ACTION for f in self.findings)
+        return any(f.needs_action for f in self.findings)
 
 
 def _better(new: RclRow, old: RclRow | None) -> bool:
