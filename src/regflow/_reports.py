@@ -9,8 +9,11 @@ problem summary, a registration's deadlines.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import re
 from collections.abc import Iterable
+from typing import TextIO
 
 from ._converter import converter
 from ._deadlines import Escalation, Overdue, deadlines, overdue
@@ -26,6 +29,7 @@ __all__ = [
     "overdue_json",
     "plan_json",
     "status_json",
+    "write_findings_csv",
 ]
 
 JSONObject = dict[str, object]
@@ -116,3 +120,47 @@ def status_json(
         "overdue": late,
         "registrations": shown,
     }
+
+
+_CELL_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A line break inside a cell followed by a formula start: spreadsheets may read
+# each line of a cell on its own.
+_LINE_PREFIX = re.compile(r"(\r\n|\r|\n)(?=[=+\-@\t])")
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    # A spreadsheet runs a cell, or a line of one, starting with these as a
+    # formula (CSV injection); an apostrophe makes it text.
+    text = _LINE_PREFIX.sub(r"\1'", text)
+    return "'" + text if text.startswith(_CELL_PREFIXES) else text
+
+
+_CSV_COLUMNS = (
+    "agent_id",
+    "plan_year",
+    "npn",
+    "state",
+    "outcome",
+    "individual_completion",
+    "shop_completion",
+    "individual_certified",
+    "shop_certified",
+    "due",
+    "line",
+    "detail",
+    "needs_action",
+)
+
+
+def write_findings_csv(findings: Iterable[Finding], out: TextIO) -> None:
+    # Every cell quoted: minimal quoting leaves a bare CR unquoted with this
+    # line terminator, and a reader ends the row there and starts a new one
+    # with what follows. "\n" and not "\r\n", as a text-mode stdout on
+    # Windows turns each "\n" into "\r\n" itself.
+    """Write one row per finding, every cell quoted and none runnable as a formula."""
+    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    writer.writerow(_CSV_COLUMNS)
+    for finding in findings:
+        row = finding_json(finding)
+        writer.writerow([_cell(row[c]) for c in _CSV_COLUMNS])

@@ -15,17 +15,15 @@ is printed as written instead of failing or restyling the output.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
-import re
 import shlex
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, NoReturn, TextIO
+from typing import IO, TYPE_CHECKING, NoReturn
 
 import click
 from rich.console import Console
@@ -37,13 +35,14 @@ from rich.text import Text
 from ._deadlines import Overdue, deadlines, overdue
 from ._errors import RegflowError
 from ._registration import Registration
-from ._reports import finding_json, overdue_json, plan_json, status_json
+from ._reports import overdue_json, plan_json, status_json
+from ._reports import write_findings_csv as _write_csv
 from ._states import Status
+from ._text import print_events, print_plan
 from ._workflow import Workflow
-from .lists import Outcome
 
 if TYPE_CHECKING:
-    from .lists import Finding, Plan, Recording
+    from .lists import Plan
     from .store import Repository
 
 __all__ = ["main"]
@@ -193,7 +192,7 @@ def reconcile(
     elif as_csv:
         _write_csv(found.findings, sys.stdout)
     else:
-        _print_summary(found, done, examples)
+        print_plan(_out, found, done, examples)
     if fail_on_overdue and found.needs_action:
         sys.exit(EXIT_FINDINGS)
 
@@ -228,141 +227,6 @@ def _plan(
 @contextmanager
 def _nothing() -> Iterator[None]:
     yield
-
-
-_CELL_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-# A line break inside a cell followed by a formula start: spreadsheets may read
-# each line of a cell on its own.
-_LINE_PREFIX = re.compile(r"(\r\n|\r|\n)(?=[=+\-@\t])")
-
-
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # A spreadsheet runs a cell, or a line of one, starting with these as a
-    # formula (CSV injection); an apostrophe makes it text.
-    text = _LINE_PREFIX.sub(r"\1'", text)
-    return "'" + text if text.startswith(_CELL_PREFIXES) else text
-
-
-_CSV_COLUMNS = (
-    "agent_id",
-    "plan_year",
-    "npn",
-    "state",
-    "outcome",
-    "individual_completion",
-    "shop_completion",
-    "individual_certified",
-    "shop_certified",
-    "due",
-    "line",
-    "detail",
-    "needs_action",
-)
-
-
-def _iso(day: dt.date | None) -> str:
-    return "" if day is None else day.isoformat()
-
-
-def _write_csv(findings: Iterable[Finding], out: TextIO) -> None:
-    # Every cell quoted: minimal quoting leaves a bare CR unquoted with this
-    # line terminator, and a reader ends the row there and starts a new one
-    # with what follows. "\n" and not "\r\n", as a text-mode stdout on
-    # Windows turns each "\n" into "\r\n" itself.
-    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
-    writer.writerow(_CSV_COLUMNS)
-    for finding in findings:
-        row = finding_json(finding)
-        writer.writerow([_cell(row[c]) for c in _CSV_COLUMNS])
-
-
-def _print_summary(found: Plan, done: Recording | None, examples: int) -> None:
-    files = Table(title="Files read")
-    for column in ("file", "rows", "kept", "ignored", "skipped"):
-        files.add_column(column, justify="left" if column == "file" else "right")
-    for listed in found.files:
-        files.add_row(
-            Text(Path(listed.file).name),
-            str(listed.read),
-            str(listed.kept),
-            str(listed.ignored),
-            str(listed.skipped),
-        )
-    _out.print(files)
-    _print_problems(found, examples)
-    table = Table(title=f"Reconciliation on {found.on.isoformat()}")
-    table.add_column("outcome")
-    table.add_column("agents", justify="right")
-    for outcome, count in found.counts().items():
-        if count:
-            table.add_row(outcome.value, str(count))
-    _out.print(table)
-    action = [f for f in found.findings if f.needs_action]
-    if done is not None:
-        action += done.refused
-    if action:
-        detail = Table(title="Needs action")
-        for column in ("agent", "npn", "outcome", "due", "detail"):
-            detail.add_column(column)
-        for f in action:
-            what = f.detail or ("write to " + f.escalation.to if f.escalation else "")
-            if f.problems and f.outcome is not Outcome.UNREADABLE:
-                what = f"{what}; also a skipped row: {f.problems[0]}".lstrip("; ")
-            detail.add_row(
-                Text(f.agent_id),
-                Text(f.npn or ""),
-                f.outcome.value,
-                _iso(f.due),
-                Text(what),
-            )
-        _out.print(detail)
-    _print_events(found, done)
-
-
-def _print_problems(found: Plan, examples: int) -> None:
-    # Summarised by kind: 2,000 bad dates are one line and a few examples,
-    # not 2,000 lines before the summary; --json has them all.
-    for kind in found.problem_kinds(examples):
-        column = kind.column or "whole row"
-        _out.print(
-            Text(f"{Path(kind.file).name}: {kind.count} row(s) skipped, bad {column}")
-        )
-        for problem in kind.examples:
-            _out.print(
-                Text(f"  line {problem.line}: {problem.reason} ({problem.value!r})")
-            )
-        if kind.count > len(kind.examples):
-            _out.print(
-                Text(f"  ... and {kind.count - len(kind.examples)} more (see --json)")
-            )
-
-
-def _print_events(found: Plan, done: Recording | None) -> None:
-    events = found.proposals if done is None else done.recorded
-    if events:
-        table = Table(title="Would record" if done is None else "Recorded")
-        for column in ("agent", "plan year", "event", "id"):
-            table.add_column(column)
-        for p in events:
-            table.add_row(
-                Text(p.agent_id),
-                str(p.plan_year),
-                type(p.event).__name__,
-                Text(p.event.event_id),
-            )
-        _out.print(table)
-    if done is None:
-        _out.print(
-            f"would record {len(found.proposals)} event(s); "
-            "run again with --record to record them"
-        )
-    else:
-        _out.print(
-            f"recorded {len(done.recorded)} event(s)"
-            + (f", {len(done.already)} already recorded" if done.already else "")
-            + (f", {len(done.refused)} refused" if done.refused else "")
-        )
 
 
 # -- status, overdue, diagram ---------------------------------------------------
@@ -536,9 +400,9 @@ def demo(db: str, folder: Path) -> None:
         _out.print(Text(f"wrote {rcl} and {termination}"))
         _out.print("\nThe plan (what 'regflow reconcile' shows without --record):")
         found = _plan(repo, rcl, termination, DEMO_ON, quiet=True)
-        _print_summary(found, None, 3)
+        print_plan(_out, found, None, 3)
         _out.print("\nRecording it (what 'regflow reconcile --record' does):")
-        _print_events(found, record(repo, found))
+        print_events(_out, found, record(repo, found))
         _print_states(list(repo.store.find()))
     _out.print("\nTry:")
     day = DEMO_ON.isoformat()
