@@ -209,3 +209,31 @@ def test_a_broken_list_exits_two_naming_it_and_records_nothing(
     )
     assert code == 2 and out == "" and "AB_Termination_List_1.csv" in err
     assert len(err.strip().splitlines()) == 1 and versions(db) == before
+
+
+def test_an_event_refused_while_recording_is_shown_and_needs_action(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A registration that moved between plan and record: named, exit 1 with the flag."""
+    import attrs
+
+    import regflow.lists
+
+    db = registered_db(tmp_path / "r.sqlite3", ("a-1", "1234567"))
+    rcl = rcl_file(tmp_path / "TBL_RCL_1.csv", "1234567,2024,10/04/2023,,,,Y")
+    real = regflow.lists.record
+
+    def drifted(repo: Repository, found: regflow.lists.Plan) -> regflow.lists.Recording:
+        done = real(repo, attrs.evolve(found, proposals=()))
+        moved = attrs.evolve(
+            found.findings[0], outcome=regflow.lists.Outcome.REFUSED, detail="moved"
+        )
+        return attrs.evolve(done, refused=(moved,))
+
+    monkeypatch.setattr(regflow.lists, "record", drifted)
+    args = ("reconcile", "--rcl", str(rcl), "--db", str(db), "--on", "2023-10-08")
+    code, out, _ = run(capsys, *args, "--record", "--fail-on-overdue", "--json")
+    assert code == 1
+    assert json.loads(out)["refused_at_recording"][0]["detail"] == "moved"
+    code, out, _ = run(capsys, *args, "--record")
+    assert code == 0 and "1 refused" in out and "moved" in out

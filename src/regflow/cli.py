@@ -193,7 +193,9 @@ def reconcile(
         _write_csv(found.findings, sys.stdout)
     else:
         print_plan(_out, found, done, examples)
-    if fail_on_overdue and found.needs_action:
+    # An event refused while recording (the registration moved since the
+    # plan) needs someone as much as one refused in the plan.
+    if fail_on_overdue and (found.needs_action or (done is not None and done.refused)):
         sys.exit(EXIT_FINDINGS)
 
 
