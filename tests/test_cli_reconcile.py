@@ -237,3 +237,37 @@ def test_an_event_refused_while_recording_is_shown_and_needs_action(
     assert json.loads(out)["refused_at_recording"][0]["detail"] == "moved"
     code, out, _ = run(capsys, *args, "--record")
     assert code == 0 and "1 refused" in out and "moved" in out
+
+
+def test_a_real_sigint_exits_130(tmp_path: Path) -> None:
+    """SIGINT delivered to the process mid-command: one line, exit 130."""
+    import subprocess
+    import sys
+    import textwrap
+
+    import regflow
+
+    db = registered_db(tmp_path / "r.sqlite3", ("a-1", "1234567"))
+    script = textwrap.dedent(
+        f"""
+        import os, signal, sys
+        sys.path.insert(0, {str(Path(regflow.__file__).parent.parent)!r})
+        from regflow import cli
+
+        def interrupted(*args, **kwargs):
+            os.kill(os.getpid(), signal.SIGINT)
+            signal.pause() if hasattr(signal, "pause") else None
+
+        cli.overdue = interrupted
+        cli.main(["overdue", "--db", {str(db)!r}, "--on", "2023-10-20"])
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip() == "regflow: interrupted"
