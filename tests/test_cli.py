@@ -305,6 +305,7 @@ def test_reconcile_records_a_flag_that_comes_back(
             "--on",
             f"2023-10-{day}",
             "--json",
+            "--record",
         )
         assert code == 0, err
         assert json.loads(out)["events_recorded"] == recorded
@@ -455,8 +456,10 @@ def test_reconcile_text_shows_ids_cells_and_file_names_as_written(
     )
     assert_clean(code, out, err)
     assert "│ TBL_RCL_[red]1.csv │" in out  # in the files table
-    assert "TBL_RCL_[red]1.csv line 2:" in out and "'[/x]'" in out
+    assert "TBL_RCL_[red]1.csv: 1 row(s) skipped" in out
+    assert "line 2:" in out and "'[/x]'" in out
     assert f"{EVIL} " in out  # in the needs-action table
+    assert "unreadable" in out and "overdue" not in out
 
 
 @pytest.mark.usefixtures("wide")
@@ -469,7 +472,7 @@ def test_demo_shows_paths_as_written(
     code, out, err = run(capsys, "demo", "--db", db, "--dir", folder)
     assert_clean(code, out, err)
     assert f"wrote {Path(folder) / 'TBL_RCL_1.csv'} and" in out
-    assert f"--db {db}" in out
+    assert f"--db '{db}'" in out  # quoted for the shell, runnable as printed
 
 
 def test_reconcile_progress_shows_the_file_name_as_written(

@@ -1,8 +1,12 @@
 """The ``regflow`` command: reconcile with CMS's lists, status, overdue, diagram, demo.
 
 Exit codes: 0 done; 1 findings that need action, when ``--fail-on-overdue``
-is given; 2 bad input (an unknown option, a missing or malformed file, a bad
-date). Errors are one line on stderr, never a traceback.
+is given (for ``reconcile``: overdue, flagged, a discrepancy, an event the
+workflow refuses, or a skipped row of one of our own agents); 2 bad input (an
+unknown option, a missing or malformed file, a bad date); 130 interrupted
+(Ctrl-C). Errors are one line on stderr, never a traceback.
+
+``reconcile`` shows the plan and records nothing unless given ``--record``.
 
 Agent ids, file names and list cells come from outside; they reach rich as
 :class:`~rich.text.Text` (or escaped), never as markup, so ``[/bold]`` in an id
@@ -11,16 +15,15 @@ is printed as written instead of failing or restyling the output.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
-import re
+import shlex
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import IO, TYPE_CHECKING, NoReturn
 
 import click
 from rich.console import Console
@@ -32,12 +35,19 @@ from rich.text import Text
 from ._deadlines import Overdue, deadlines, overdue
 from ._errors import RegflowError
 from ._registration import Registration
+from ._reports import overdue_json, plan_json, status_json
+from ._reports import write_findings_csv as _write_csv
 from ._states import Status
+from ._text import print_events, print_plan
 from ._workflow import Workflow
+
+if TYPE_CHECKING:
+    from .lists import Plan
+    from .store import Repository
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_DB = "regflow.sqlite3"
 
 # No emoji codes either: an agent id ":thumbs_up:" is printed as written.
@@ -77,7 +87,7 @@ _on_option = click.option(
 
 
 @contextmanager
-def _repository(location: str, *, create: bool = False) -> Iterator[Any]:
+def _repository(location: str, *, create: bool = False) -> Iterator[Repository]:
     from .store import Repository, open_store
 
     if not create and "://" not in location and not Path(location).exists():
@@ -98,29 +108,13 @@ def cli() -> None:
 # -- reconcile ----------------------------------------------------------------
 
 
-def _reading(
-    kind: str, path: Path, npns: frozenset[str], progress: Progress | None
-) -> Any:
-    from .lists import read_rcl, read_termination_list
+def _opener(progress: Progress) -> Callable[[Path], IO[str]]:
+    def open_with_progress(path: Path) -> IO[str]:
+        # The description is interpolated into the column's markup.
+        handle = progress.open(path, "rb", description=f"reading {escape(path.name)}")
+        return io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
 
-    reader = read_rcl if kind == "rcl" else read_termination_list
-    if progress is None:
-        return reader(path, npns=npns)
-    # The description is interpolated into the column's markup.
-    handle = progress.open(path, "rb", description=f"reading {escape(path.name)}")
-    text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
-    return reader(text, npns=npns)
-
-
-def _read_all(reading: Any) -> list[Any]:
-    try:
-        return list(reading)
-    except RegflowError as error:
-        raise BadInput(str(error)) from None
-    except OSError as error:
-        raise BadInput(
-            f"cannot read {reading.source}: {error.strerror or error}"
-        ) from None
+    return open_with_progress
 
 
 @cli.command()
@@ -141,7 +135,25 @@ def _read_all(reading: Any) -> list[Any]:
 @_on_option
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print the findings as CSV.")
-@click.option("--dry-run", is_flag=True, help="Report only; record no events.")
+@click.option(
+    "--record",
+    "write",
+    is_flag=True,
+    help="Record the events in the database (default: only show the plan).",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Show the plan and record nothing (the default; kept for scripts).",
+)
+@click.option(
+    "--problems",
+    "examples",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    help="Examples shown per kind of skipped row (all are in --json).",
+)
 @click.option(
     "--fail-on-overdue", is_flag=True, help="Exit 1 when something needs action."
 )
@@ -152,219 +164,71 @@ def reconcile(
     on: dt.date | None,
     as_json: bool,
     as_csv: bool,
+    write: bool,
     dry_run: bool,
+    examples: int,
     fail_on_overdue: bool,
 ) -> None:
-    """Compare the registrations with the RCL (and termination list) and record what they show."""
+    """Compare the registrations with the RCL (and termination list).
+
+    Shows what would be recorded; --record records it.
+    """
+    from .lists import record
+
     if as_json and as_csv:
         raise click.UsageError("--json and --csv exclude each other")
+    if write and dry_run:
+        raise click.UsageError("--record and --dry-run exclude each other")
     for path in (rcl_path, termination_path):
         if path is not None and not path.is_file():
             raise BadInput(f"no such file: {path}")
     day = on or dt.date.today()
     quiet = as_json or as_csv or not _err.is_terminal
     with _repository(db) as repo:
-        regs = list(repo.store.find())
-        result, readings = _reconcile(regs, rcl_path, termination_path, day, quiet)
-        applied = 0 if dry_run else _record(repo, result)
+        found = _plan(repo, rcl_path, termination_path, day, quiet)
+        done = record(repo, found) if write else None
     if as_json:
-        click.echo(json.dumps(_as_json(result, readings, applied), indent=2))
+        click.echo(json.dumps(plan_json(found, done, examples=examples), indent=2))
     elif as_csv:
-        _write_csv(result.findings, sys.stdout)
+        _write_csv(found.findings, sys.stdout)
     else:
-        _print_summary(result, readings, applied, dry_run)
-    if fail_on_overdue and result.needs_action:
+        print_plan(_out, found, done, examples)
+    # An event refused while recording (the registration moved since the
+    # plan) needs someone as much as one refused in the plan.
+    if fail_on_overdue and (found.needs_action or (done is not None and done.refused)):
         sys.exit(EXIT_FINDINGS)
 
 
-def _reconcile(
-    regs: list[Registration],
+def _plan(
+    repo: Repository,
     rcl_path: Path,
     termination_path: Path | None,
     day: dt.date,
     quiet: bool,
-) -> tuple[Any, list[Any]]:
-    from .lists import reconcile as run
+) -> Plan:
+    from .lists import plan
 
-    npns = frozenset(r.npn.value for r in regs if r.npn is not None)
     progress = None if quiet else Progress(console=_err, transient=True)
-    with progress or _nothing():
-        rcl = _reading("rcl", rcl_path, npns, progress)
-        rows = _read_all(rcl)
-        readings = [rcl]
-        trows: list[Any] = []
-        if termination_path is not None:
-            term = _reading("termination", termination_path, npns, progress)
-            trows = _read_all(term)
-            readings.append(term)
-    return run(regs, rcl=rows, termination=trows, on=day), readings
+    try:
+        with progress or _nothing():
+            return plan(
+                repo,
+                rcl=rcl_path,
+                termination=termination_path,
+                on=day,
+                opener=None if progress is None else _opener(progress),
+            )
+    except RegflowError as error:
+        raise BadInput(str(error)) from None
+    except OSError as error:
+        raise BadInput(
+            f"cannot read {error.filename}: {error.strerror or error}"
+        ) from None
 
 
 @contextmanager
 def _nothing() -> Iterator[None]:
     yield
-
-
-def _record(repo: Any, result: Any) -> int:
-    applied = 0
-    for finding, event in result.events:
-        before = repo.load(finding.agent_id, finding.plan_year).version
-        after = repo.apply(finding.agent_id, finding.plan_year, event)
-        applied += after.version > before
-    return applied
-
-
-_CELL_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-# A line break inside a cell followed by a formula start: spreadsheets may read
-# each line of a cell on its own.
-_LINE_PREFIX = re.compile(r"(\r\n|\r|\n)(?=[=+\-@\t])")
-
-
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # A spreadsheet runs a cell, or a line of one, starting with these as a
-    # formula (CSV injection); an apostrophe makes it text.
-    text = _LINE_PREFIX.sub(r"\1'", text)
-    return "'" + text if text.startswith(_CELL_PREFIXES) else text
-
-
-_CSV_COLUMNS = (
-    "agent_id",
-    "plan_year",
-    "npn",
-    "state",
-    "outcome",
-    "individual_completion",
-    "shop_completion",
-    "individual_certified",
-    "shop_certified",
-    "due",
-    "line",
-    "detail",
-)
-
-
-def _finding_row(finding: Any) -> dict[str, Any]:
-    return {
-        "agent_id": finding.agent_id,
-        "plan_year": finding.plan_year,
-        "npn": finding.npn,
-        "state": finding.state.value,
-        "outcome": finding.outcome.value,
-        "individual_completion": _iso(finding.individual_completion),
-        "shop_completion": _iso(finding.shop_completion),
-        "individual_certified": finding.individual_certified,
-        "shop_certified": finding.shop_certified,
-        "due": _iso(finding.due),
-        "line": finding.line,
-        "detail": finding.detail,
-    }
-
-
-def _iso(day: dt.date | None) -> str | None:
-    return None if day is None else day.isoformat()
-
-
-def _write_csv(findings: Iterable[Any], out: TextIO) -> None:
-    # Every cell quoted: minimal quoting leaves a bare CR unquoted with this
-    # line terminator, and a reader ends the row there and starts a new one
-    # with what follows. "\n" and not "\r\n", as a text-mode stdout on
-    # Windows turns each "\n" into "\r\n" itself.
-    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
-    writer.writerow(_CSV_COLUMNS)
-    for finding in findings:
-        row = _finding_row(finding)
-        writer.writerow([_cell(row[c]) for c in _CSV_COLUMNS])
-
-
-def _reading_summary(reading: Any) -> dict[str, Any]:
-    return {
-        "file": reading.source,
-        "read": reading.read,
-        "kept": reading.kept,
-        "skipped": reading.skipped,
-        "ignored": reading.filtered_out,
-        "problems": [
-            {"line": p.line, "column": p.column, "value": p.value, "reason": p.reason}
-            for p in reading.problems
-        ],
-    }
-
-
-def _as_json(result: Any, readings: Sequence[Any], applied: int) -> dict[str, Any]:
-    findings = []
-    for finding in result.findings:
-        row = _finding_row(finding)
-        if finding.escalation is not None:
-            row["escalation"] = {
-                "to": finding.escalation.to,
-                "subject": finding.escalation.subject("en"),
-                "body": finding.escalation.body("en"),
-                "subject_es": finding.escalation.subject("es"),
-                "body_es": finding.escalation.body("es"),
-            }
-        findings.append(row)
-    return {
-        "on": result.on.isoformat(),
-        "counts": {k.value: v for k, v in result.counts().items()},
-        "events_recorded": applied,
-        "files": [_reading_summary(r) for r in readings],
-        "findings": findings,
-    }
-
-
-def _print_summary(
-    result: Any, readings: Sequence[Any], applied: int, dry_run: bool
-) -> None:
-    files = Table(title="Files read")
-    for column in ("file", "rows", "kept", "ignored", "skipped"):
-        files.add_column(column, justify="left" if column == "file" else "right")
-    for reading in readings:
-        files.add_row(
-            Text(Path(reading.source).name),
-            str(reading.read),
-            str(reading.kept),
-            str(reading.filtered_out),
-            str(reading.skipped),
-        )
-    _out.print(files)
-    for reading in readings:
-        for problem in reading.problems:
-            _out.print(
-                Text(
-                    f"  {Path(reading.source).name} line {problem.line}: {problem.reason} ({problem.column}: {problem.value!r})"
-                )
-            )
-    table = Table(title=f"Reconciliation on {result.on.isoformat()}")
-    table.add_column("outcome")
-    table.add_column("agents", justify="right")
-    for outcome, count in result.counts().items():
-        if count:
-            table.add_row(outcome.value, str(count))
-    _out.print(table)
-    action = [
-        f
-        for f in result.findings
-        if f.outcome.value in ("overdue", "flagged", "discrepancy")
-    ]
-    if action:
-        detail = Table(title="Needs action")
-        for column in ("agent", "npn", "outcome", "due", "detail"):
-            detail.add_column(column)
-        for f in action:
-            detail.add_row(
-                Text(f.agent_id),
-                Text(f.npn or ""),
-                f.outcome.value,
-                _iso(f.due) or "",
-                Text(
-                    f.detail or ("write to " + f.escalation.to if f.escalation else "")
-                ),
-            )
-        _out.print(detail)
-    verb = "would record" if dry_run else "recorded"
-    count = len(result.events) if dry_run else applied
-    _out.print(f"{verb} {count} event(s)")
 
 
 # -- status, overdue, diagram ---------------------------------------------------
@@ -373,33 +237,50 @@ def _print_summary(
 @cli.command()
 @click.argument("agent", required=False)
 @_db_option
+@_on_option
 @click.option("--plan-year", type=int, help="Only this plan year.")
-def status(agent: str | None, db: str, plan_year: int | None) -> None:
-    """Show every registration's state, or one AGENT's in detail."""
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def status(
+    agent: str | None,
+    db: str,
+    on: dt.date | None,
+    plan_year: int | None,
+    as_json: bool,
+) -> None:
+    """Show every registration's state, or one AGENT's in detail, as of --on."""
+    day = on or dt.date.today()
     with _repository(db) as repo:
-        if agent is None:
-            _print_states(list(repo.store.find(plan_year=plan_year)))
-            return
-        regs = [r for r in repo.store.find(plan_year=plan_year) if r.agent_id == agent]
+        regs = list(repo.store.find(plan_year=plan_year))
+    if agent is not None:
+        regs = [r for r in regs if r.agent_id == agent]
         if not regs:
             raise BadInput(f"no registration for agent {agent!r}")
+    if as_json:
+        click.echo(
+            json.dumps(status_json(regs, day, history=agent is not None), indent=2)
+        )
+    elif agent is None:
+        _print_states(regs)
+        late = overdue(regs, on=day)
+        _out.print(f"{len(late)} overdue confirmation(s) on {day.isoformat()}")
+    else:
         for reg in regs:
-            _print_agent(reg)
+            _print_agent(reg, day)
 
 
 def _print_states(regs: list[Registration]) -> None:
     table = Table(title="Registrations by status")
     table.add_column("status")
     table.add_column("agents", justify="right")
-    for status in Status:
-        count = sum(1 for r in regs if r.status is status)
+    for state in Status:
+        count = sum(1 for r in regs if r.status is state)
         if count:
-            table.add_row(status.value, str(count))
+            table.add_row(state.value, str(count))
     _out.print(table)
     _out.print(f"{len(regs)} registration(s)")
 
 
-def _print_agent(reg: Registration) -> None:
+def _print_agent(reg: Registration, day: dt.date) -> None:
     flow = Workflow.for_plan_year(reg.plan_year)
     _out.print(
         Text.assemble(
@@ -410,7 +291,8 @@ def _print_agent(reg: Registration) -> None:
     )
     _out.print(
         Text(
-            f"  NPN {reg.npn or '-'}, portal account {reg.portal_account_id}, version {reg.version}"
+            f"  NPN {reg.npn or '-'}, portal account {reg.portal_account_id}, "
+            f"version {reg.version}"
         )
     )
     due = deadlines(reg, flow.rules)
@@ -422,6 +304,11 @@ def _print_agent(reg: Registration) -> None:
                 if due.find_local_help
                 else ""
             )
+        )
+    for item in overdue([reg], on=day):
+        _out.print(
+            f"  overdue on {day.isoformat()}: {item.kind.value} due {item.due}, "
+            f"{item.business_days_late} business day(s) late"
         )
     nxt = ", ".join(cls.__name__ for cls in flow.available(reg)) or "nothing"
     _out.print(f"  may do next: {nxt}")
@@ -444,30 +331,11 @@ def overdue_command(
     with _repository(db) as repo:
         late = overdue(repo.store.find(), on=day)
     if as_json:
-        click.echo(json.dumps([_overdue_json(o) for o in late], indent=2))
+        click.echo(json.dumps([overdue_json(o) for o in late], indent=2))
     else:
         _print_overdue(late, day)
     if fail_on_overdue and late:
         sys.exit(EXIT_FINDINGS)
-
-
-def _overdue_json(item: Overdue) -> dict[str, Any]:
-    return {
-        "agent_id": item.agent_id,
-        "plan_year": item.plan_year,
-        "npn": item.npn,
-        "kind": item.kind.value,
-        "due": item.due.isoformat(),
-        "business_days_late": item.business_days_late,
-        "escalated": item.escalated,
-        "escalation": None
-        if item.escalation is None
-        else {
-            "to": item.escalation.to,
-            "subject": item.escalation.subject("en"),
-            "body": item.escalation.body("en"),
-        },
-    }
 
 
 def _print_overdue(late: list[Overdue], day: dt.date) -> None:
@@ -475,15 +343,12 @@ def _print_overdue(late: list[Overdue], day: dt.date) -> None:
     for column in ("agent", "npn", "list", "due", "late (business days)", "action"):
         table.add_column(column)
     for item in late:
-        action = (
-            "escalated"
-            if item.escalated
-            else (
-                f"write to {item.escalation.to}"
-                if item.escalation
-                else "tell the agent"
-            )
-        )
+        if item.escalated:
+            action = "escalated"
+        elif item.escalation:
+            action = f"write to {item.escalation.to}"
+        else:
+            action = "tell the agent"
         table.add_row(
             Text(item.agent_id),
             Text(item.npn or ""),
@@ -524,6 +389,7 @@ def diagram(plan_year: int) -> None:
 def demo(db: str, folder: Path) -> None:
     """Build a demo database and lists, reconcile them, and show the result."""
     from ._demo import DEMO_ON, build_demo, write_demo_lists
+    from .lists import record
 
     for suffix in ("", "-wal", "-shm"):
         Path(db + suffix).unlink(missing_ok=True)
@@ -531,19 +397,37 @@ def demo(db: str, folder: Path) -> None:
         roles = build_demo(
             repo.start, lambda agent, event: repo.apply(agent, 2024, event)
         )
-        regs = list(repo.store.find())
-        _print_states(regs)
+        _print_states(list(repo.store.find()))
         rcl, termination = write_demo_lists(folder, roles)
         _out.print(Text(f"wrote {rcl} and {termination}"))
-        result, readings = _reconcile(regs, rcl, termination, DEMO_ON, quiet=True)
-        applied = _record(repo, result)
-        _print_summary(result, readings, applied, dry_run=False)
+        _out.print("\nThe plan (what 'regflow reconcile' shows without --record):")
+        found = _plan(repo, rcl, termination, DEMO_ON, quiet=True)
+        print_plan(_out, found, None, 3)
+        _out.print("\nRecording it (what 'regflow reconcile --record' does):")
+        print_events(_out, found, record(repo, found))
         _print_states(list(repo.store.find()))
-    _out.print(
-        Text(
-            f"\nTry: regflow status agent-020 --db {db}   regflow overdue --db {db} --on {DEMO_ON}"
-        )
-    )
+    _out.print("\nTry:")
+    day = DEMO_ON.isoformat()
+    for args in (
+        ["status", "agent-020", "--db", db, "--on", day],
+        ["overdue", "--db", db, "--on", day],
+        ["reconcile", "--db", db, "--on", day, "--rcl", str(rcl)],
+    ):
+        for line in _shell_lines(["regflow", *args]):
+            _out.print(Text(line))
+
+
+def _shell_lines(words: list[str], width: int = 80) -> list[str]:
+    # Quoted for the shell, so each command runs as printed (paths with
+    # spaces or brackets too), and continued with a backslash rather than
+    # wrapped by the terminal, so it stays runnable when pasted.
+    lines = ["  "]
+    for word in map(shlex.quote, words):
+        if len(lines[-1]) > 2 and len(lines[-1]) + len(word) + 3 > width:
+            lines[-1] += " \\"
+            lines.append("      ")
+        lines[-1] += word if lines[-1].isspace() else " " + word
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
@@ -567,9 +451,10 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     except click.ClickException as error:
         _err.print(f"regflow: error: {error.format_message()}", markup=False)
         sys.exit(error.exit_code)
-    except click.Abort:
-        _err.print("regflow: aborted", markup=False)
-        sys.exit(EXIT_FINDINGS)
+    except (click.Abort, KeyboardInterrupt):
+        # Ctrl-C: the shell's convention, 128 + SIGINT.
+        _err.print("regflow: interrupted", markup=False)
+        sys.exit(EXIT_INTERRUPTED)
     except RegflowError as error:
         _err.print(f"regflow: error: {error}", markup=False)
         sys.exit(EXIT_BAD_INPUT)

@@ -1,7 +1,9 @@
 """Readers for CMS's public agent and broker lists.
 
 Each reader streams one file, validates every row, and says what it skipped
-and why; :func:`reconcile` compares registrations with what the lists show::
+and why; :func:`reconcile` compares registrations with what the lists show,
+and :func:`plan` and :func:`record` do so for a repository's registrations,
+checked with the workflow and written only when asked::
 
     reading = read_rcl("TBL_RCL_42.csv", npns={"12345678"})
     for row in reading:
@@ -25,6 +27,7 @@ from ._csv import ListReading
 from ._lines import MAX_HEADER_CHARS, MAX_ROW_CHARS, MAX_ROW_LINES
 from ._rcl import RCL_COLUMNS, RclRow, read_rcl
 from ._reconcile import Finding, Outcome, Reconciliation, reconcile
+from ._service import ListFile, Plan, ProblemKind, Proposal, Recording, plan, record
 from ._termination import (
     REASON_DESCRIPTIONS,
     TERMINATION_COLUMNS,
@@ -44,20 +47,27 @@ __all__ = [
     "REASON_DESCRIPTIONS",
     "TERMINATION_COLUMNS",
     "Finding",
+    "ListFile",
     "ListReading",
     "Marketplaces",
     "NpnValidity",
     "Outcome",
+    "Plan",
+    "ProblemKind",
+    "Proposal",
     "RclRow",
     "Reconciliation",
+    "Recording",
     "RowProblem",
     "TerminationAction",
     "TerminationReason",
     "TerminationRow",
     "TerminationStatus",
+    "plan",
     "read_rcl",
-    "reconcile",
     "read_termination_list",
+    "reconcile",
+    "record",
 ]
 
 # Reprs, docs and pickles show the public path, not the private module.

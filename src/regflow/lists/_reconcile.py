@@ -34,12 +34,14 @@ import attrs
 from .. import _events as ev
 from .._calendar import add_business_days, check_day, cms_date
 from .._deadlines import Escalation, rcl_escalation
+from .._messages import Refusal
 from .._records import Confirmation, NpnValidity
 from .._records import Marketplaces as _Markets
 from .._registration import Registration
 from .._rules import PlanYearRules
 from .._states import IndividualState as State
 from .._states import ShopState
+from ._cells import RowProblem
 from ._rcl import RclRow
 from ._termination import TerminationAction, TerminationRow
 
@@ -87,6 +89,19 @@ class Outcome(enum.Enum):
     DISCREPANCY = "discrepancy"
     IN_PROGRESS = "in_progress"
     NOT_APPLICABLE = "not_applicable"
+    REFUSED = "refused"
+    UNREADABLE = "unreadable"
+
+
+_ACTION: Final = frozenset(
+    {
+        Outcome.OVERDUE,
+        Outcome.FLAGGED,
+        Outcome.DISCREPANCY,
+        Outcome.REFUSED,
+        Outcome.UNREADABLE,
+    }
+)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -107,6 +122,15 @@ class Finding:
     event: ev.Event | None = None
     line: int | None = None
     detail: str = ""
+    agency_id: str | None = None
+    refusals: tuple[Refusal, ...] = ()
+    problems: tuple[RowProblem, ...] = ()
+
+    @property
+    def needs_action(self) -> bool:
+        """Whether someone has to act: an outcome that needs action, or a
+        skipped row of this agent's even when a readable one decided."""
+        return self.outcome in _ACTION or bool(self.problems)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -134,11 +158,8 @@ class Reconciliation:
 
     @property
     def needs_action(self) -> bool:
-        """Whether anything is overdue, flagged or a discrepancy."""
-        return any(
-            f.outcome in (Outcome.OVERDUE, Outcome.FLAGGED, Outcome.DISCREPANCY)
-            for f in self.findings
-        )
+        """Whether anything is overdue, flagged, a discrepancy, refused or unreadable."""
+        return any(f.needs_action for f in self.findings)
 
 
 def _better(new: RclRow, old: RclRow | None) -> bool:
@@ -206,7 +227,12 @@ def reconcile(
 
 def _found(reg: Registration, npn: str | None, state: State, **fields: Any) -> Finding:
     return Finding(
-        agent_id=reg.agent_id, plan_year=reg.plan_year, npn=npn, state=state, **fields
+        agent_id=reg.agent_id,
+        plan_year=reg.plan_year,
+        npn=npn,
+        state=state,
+        agency_id=reg.agency_id,
+        **fields,
     )
 
 
@@ -328,22 +354,44 @@ def _terminated(
     base: Finding,
 ) -> Finding:
     event: ev.Event | None = None
+    markets = _Markets(trow.marketplaces.value)
+    # Each track the row covers is judged on its own: a SHOP row ends or
+    # lifts SHOP only, and a track already ended (or lifted) is not proposed
+    # again, so reconciling twice proposes nothing.
+    individual = markets is not _Markets.SHOP
+    shop = markets is not _Markets.INDIVIDUAL and reg.shop is not ShopState.NOT_TAKEN
+    if not individual and not shop:
+        return attrs.evolve(
+            base,
+            outcome=Outcome.DISCREPANCY,
+            line=trow.line,
+            detail=(
+                f"status {trow.status.code} on the termination list covers SHOP, "
+                "which this agent never took"
+            ),
+        )
     if trow.action is TerminationAction.TERMINATED:
-        if reg.individual in _LISTABLE:
+        live = (individual and reg.individual in _LISTABLE) or (
+            shop and reg.shop in _SHOP_LISTABLE
+        )
+        if live:
             event = ev.Terminate(
                 event_id=_termination_id(reg, trow),
                 at=stamp,
                 reason=trow.reason,
-                marketplaces=_Markets(trow.marketplaces.value),
+                marketplaces=markets,
             )
         outcome = Outcome.TERMINATED
     else:
-        if reg.individual is State.TERMINATED:
+        ended = (individual and reg.individual is State.TERMINATED) or (
+            shop and reg.shop is ShopState.TERMINATED
+        )
+        if ended:
             event = ev.Reinstate(
                 event_id=_termination_id(reg, trow),
                 at=stamp,
                 reason=trow.reason,
-                marketplaces=_Markets(trow.marketplaces.value),
+                marketplaces=markets,
             )
         outcome = Outcome.REINSTATED
     return attrs.evolve(
