@@ -48,7 +48,7 @@ def test_many_bad_rows_are_summarised_and_all_are_in_json(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """2,000 bad dates of other NPNs: one summary line, N examples, exit 0;
-    --json lists all 2,000."""
+    --json counts all 2,000 and lists the first 1,000 (MAX_KEPT_PROBLEMS)."""
     db = registered_db(tmp_path / "r.sqlite3", ("a-1", "1234567"))
     bad = [f"{2_000_000 + n},2024,31/31/2023,,,,Y" for n in range(2000)]
     rcl = rcl_file(tmp_path / "TBL_RCL_1.csv", "1234567,2024,10/04/2023,,,,Y", *bad)
@@ -60,7 +60,10 @@ def test_many_bad_rows_are_summarised_and_all_are_in_json(
     assert len(out.splitlines()) < 60
     code, out, _ = run(capsys, *args, "--json", "--problems", "1")
     report = json.loads(out)
-    assert len(report["files"][0]["problems"]) == 2000
+    assert len(report["files"][0]["problems"]) == 1000
+    assert report["files"][0]["problem_counts"] == [
+        ["Individual Registration Completion Date", 2000]
+    ]
     (kind,) = report["problem_summary"]
     assert kind["count"] == 2000 and len(kind["examples"]) == 1
 

@@ -60,7 +60,13 @@ Opener = Callable[[Path], IO[str]]
 
 @attrs.frozen(kw_only=True, slots=True)
 class ListFile:
-    """One list file as read: its counts and every row it skipped."""
+    """One list file as read: its counts and the rows it skipped.
+
+    Attributes:
+        problems: the first problems found (at most ``MAX_KEPT_PROBLEMS``).
+        problem_counts: every problem counted, by column (``None`` for a
+            whole-row problem), kept or not.
+    """
 
     kind: str
     file: str
@@ -69,6 +75,12 @@ class ListFile:
     skipped: int
     ignored: int
     problems: tuple[RowProblem, ...]
+    problem_counts: tuple[tuple[str | None, int], ...] = ()
+
+    @property
+    def problems_truncated(self) -> bool:
+        """Whether more problems were found than :attr:`problems` holds."""
+        return sum(n for _, n in self.problem_counts) > len(self.problems)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -127,14 +139,18 @@ class Plan:
             by_column: dict[str | None, list[RowProblem]] = {}
             for problem in listed.problems:
                 by_column.setdefault(problem.column, []).append(problem)
+            # The counts are complete even when only the first problems were kept.
+            counted = dict(listed.problem_counts) or {
+                column: len(found) for column, found in by_column.items()
+            }
             kinds.extend(
                 ProblemKind(
                     file=listed.file,
                     column=column,
-                    count=len(found),
-                    examples=tuple(found[: max(examples, 0)]),
+                    count=count,
+                    examples=tuple(by_column.get(column, [])[: max(examples, 0)]),
                 )
-                for column, found in by_column.items()
+                for column, count in counted.items()
             )
         return tuple(kinds)
 
@@ -274,6 +290,7 @@ def _read(
         skipped=reading.skipped,
         ignored=reading.filtered_out,
         problems=reading.problems,
+        problem_counts=tuple(reading.problem_counts.items()),
     )
     return rows, listed
 
