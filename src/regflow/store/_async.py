@@ -160,6 +160,14 @@ class AsyncPostgresStore:
             return
         async with self._connect() as conn:
             idle = self._pg.pq.TransactionStatus.IDLE
+            if not write and conn.autocommit and conn.info.transaction_status == idle:
+                # A read needs no transaction of its own (see SQLStore._reads_alone).
+                token = self._unit.set(conn)
+                try:
+                    yield conn
+                finally:
+                    self._unit.reset(token)
+                return
             if conn.info.transaction_status != idle:
                 async with self._savepoint(conn):
                     token = self._unit.set(conn)
@@ -207,8 +215,9 @@ class AsyncPostgresStore:
                 async with conn.cursor() as cursor:
                     await cursor.executemany(query.sql, query.params)
                 return None
+            params = tuple(query.params) or None
             cursor = await conn.execute(
-                query.sql, tuple(query.params) or None, prepare=False
+                query.sql, params, prepare=None if params else False
             )
             if query.fetch == "one":
                 return await cursor.fetchone()

@@ -168,6 +168,12 @@ class PostgresStore(SQLStore):
                 f"'connection' must be a psycopg.Connection (got {type(connection).__name__})"
             )
 
+    def _reads_alone(self, conn: Any) -> bool:
+        return bool(
+            conn.autocommit
+            and conn.info.transaction_status == self._pg.pq.TransactionStatus.IDLE
+        )
+
     def _begin(self, conn: Any, write: bool) -> bool:
         status = conn.info.transaction_status
         if status != self._pg.pq.TransactionStatus.IDLE:
@@ -191,7 +197,10 @@ class PostgresStore(SQLStore):
                 cursor.executemany(query.sql, query.params)
             return None
         # No parameters, no placeholder parsing: DDL holds literal % signs.
-        cursor = conn.execute(query.sql, tuple(query.params) or None, prepare=False)
+        # Statements with parameters are prepared as the connection's
+        # prepare_threshold says (psycopg's default: from the 5th use).
+        params = tuple(query.params) or None
+        cursor = conn.execute(query.sql, params, prepare=None if params else False)
         if query.fetch == "one":
             return cursor.fetchone()
         if query.fetch == "all":

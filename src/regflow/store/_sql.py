@@ -102,6 +102,16 @@ class SQLStore(Closing, abc.ABC):
     def _constraint(self, exc: BaseException) -> Constraint | None:
         """Which constraint the driver's integrity error *exc* names, if one."""
 
+    def _reads_alone(self, conn: Any) -> bool:
+        """Whether a read may run on *conn* without a transaction of its own:
+        the connection is in autocommit mode and outside any transaction.
+
+        A read needs none: the events a snapshot was written with never
+        change, so reading them after the snapshot row is consistent. That
+        saves a read its BEGIN and COMMIT round trips.
+        """
+        return False
+
     def _is_integrity(self, exc: BaseException) -> bool:
         """Whether *exc* is the driver's integrity (constraint) error."""
         return False
@@ -130,6 +140,13 @@ class SQLStore(Closing, abc.ABC):
             nullcontext(self._fixed) if self._fixed is not None else self._connect()
         )
         with source as conn:
+            if not write and self._reads_alone(conn):
+                self._local.unit = unit = Unit(conn, owned=False)
+                try:
+                    yield unit
+                finally:
+                    self._local.unit = None
+                return
             owned = self._begin(conn, write)
             unit = Unit(conn, owned)
             if not owned:

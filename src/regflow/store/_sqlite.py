@@ -146,6 +146,9 @@ class SQLiteStore(SQLStore):
                 f"'connection' must be a sqlite3.Connection (got {type(connection).__name__})"
             )
 
+    def _reads_alone(self, conn: Any) -> bool:
+        return conn.isolation_level is None and not conn.in_transaction
+
     def _begin(self, conn: Any, write: bool) -> bool:
         if conn.in_transaction:
             return False
