@@ -195,13 +195,15 @@ class Core(Listings):
             old = None if previous is None else previous[0]
             status = old is None or old.status is not reg.status
             npn = old is None or old.npn != reg.npn
+            individual = old is None or old.individual is not reg.individual
             params = (
                 ([columns.status] if status else [])
                 + ([columns.npn] if npn else [])
-                + [columns.individual, columns.shop, columns.version, columns.snapshot]
+                + ([columns.individual] if individual else [])
+                + [columns.shop, columns.version, columns.snapshot]
             )
             done = yield Query(
-                self.sql.update(status=status, npn=npn),
+                self.sql.update(status=status, npn=npn, individual=individual),
                 (*params, *where, expected),
                 "count",
             )

@@ -75,9 +75,14 @@ _V3_SQLITE: Final = (
         shop TEXT NOT NULL,
         npn TEXT,
         version INTEGER NOT NULL CHECK (version >= 1),
-        snapshot TEXT NOT NULL,
-        PRIMARY KEY (agency, plan_year, agent_id)
-    ) WITHOUT ROWID""",
+        snapshot TEXT NOT NULL
+    )""",
+    # A rowid table, keyed by a unique index: its rows may hold about 4 KB
+    # in their page, where a WITHOUT ROWID table's hold about 1 KB, so a
+    # snapshot stays in its row instead of spilling onto an overflow page
+    # that each update would free (zeroed, see secure_delete) and replace.
+    """CREATE UNIQUE INDEX regflow_registrations_key
+        ON regflow_registrations (agency, plan_year, agent_id)""",
     # S2: one registration per individual NPN and plan year, in an agency.
     """CREATE UNIQUE INDEX regflow_registrations_npn
         ON regflow_registrations (agency, npn, plan_year) WHERE npn IS NOT NULL""",
@@ -90,19 +95,21 @@ _V3_SQLITE: Final = (
         plan_year INTEGER NOT NULL,
         agent_id TEXT NOT NULL,
         seq INTEGER NOT NULL CHECK (seq >= 1),
-        position INTEGER NOT NULL,
+        -- The rowid: unique, and each event is appended at the end of the
+        -- table's b-tree. Writes are serialized by SQLite's write lock, so
+        -- positions are handed out in commit order: the feed reads them in
+        -- order and skips nothing.
+        position INTEGER NOT NULL PRIMARY KEY,
         event_id TEXT NOT NULL,
         kind TEXT NOT NULL,
         at TEXT NOT NULL,
         body TEXT NOT NULL,
         recorded_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')),
-        PRIMARY KEY (agency, plan_year, agent_id, seq),
         FOREIGN KEY (agency, plan_year, agent_id)
             REFERENCES regflow_registrations (agency, plan_year, agent_id)
-    ) WITHOUT ROWID""",
-    # Writes are serialized by SQLite's write lock, so positions are handed
-    # out in commit order: the feed reads them in order and skips nothing.
-    "CREATE UNIQUE INDEX regflow_log_position ON regflow_log (position)",
+    )""",
+    """CREATE UNIQUE INDEX regflow_log_seq
+        ON regflow_log (agency, plan_year, agent_id, seq)""",
     # An event id is one fact of a registration, even for writers that
     # bypass regflow.
     """CREATE UNIQUE INDEX regflow_log_event

@@ -186,20 +186,22 @@ class Statements:
             dialect=d,
         )
 
-    def update(self, *, status: bool, npn: bool) -> str:
+    def update(self, *, status: bool, npn: bool, individual: bool) -> str:
         """Move a row on from an expected version.
 
-        Only the indexed columns that changed are SET (*status*, *npn*):
-        SQLite leaves the indexes of the other columns alone, which saves
-        pages in every commit. Parameters: [status], [npn], individual,
-        shop, version, snapshot, agency, plan_year, agent_id, expected.
+        Only the indexed columns that changed are SET (*status*, *npn*,
+        *individual*): SQLite leaves the indexes of the other columns alone,
+        which saves pages in every commit. Parameters: [status], [npn],
+        [individual], shop, version, snapshot, agency, plan_year, agent_id,
+        expected.
         """
         d = self.dialect
         m = d.mark
         sets = (
             ([f"status = {m}"] if status else [])
             + ([f"npn = {m}"] if npn else [])
-            + [f"individual = {m}", f"shop = {m}", f"version = {m}"]
+            + ([f"individual = {m}"] if individual else [])
+            + [f"shop = {m}", f"version = {m}"]
             + [f"snapshot = {d.json_in}"]
         )
         return (
