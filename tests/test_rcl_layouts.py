@@ -176,3 +176,17 @@ def test_a_bad_json_page_raises_before_plan_writes_anything(tmp_path: Path) -> N
         rcl.write_text(page([good]), encoding="utf-8")
         found = plan(repo, rcl=rcl, on=ON)
         assert [p.agent_id for p in found.proposals] == ["a-1"]
+
+
+@pytest.mark.parametrize("bom", ["", "\ufeff"])
+def test_a_page_may_start_with_a_byte_order_mark(tmp_path: Path, bom: str) -> None:
+    text = bom + page([["1234", "2024", "", "", "", "", "Y"]])
+    path = tmp_path / "p.json"
+    path.write_text(text, encoding="utf-8")
+    from_object = read_rcl([io.StringIO(text)])
+    assert [r.npn for r in read_rcl(path)] == [r.npn for r in from_object] == ["1234"]
+
+
+def test_a_bytes_page_object_raises_saying_open_it_as_text() -> None:
+    with pytest.raises(ListFormatError, match="must be opened as text"):
+        list(read_rcl([io.BytesIO(b'{"results": []}')]))  # type: ignore[list-item]

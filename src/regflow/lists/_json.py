@@ -69,6 +69,8 @@ def _load(page: Page, name: str) -> object:
         data = page.read(MAX_PAGE_BYTES + 1)
         if not isinstance(data, str):
             raise ListFormatError(name, "a page's file object must be opened as text")
+        # json.loads takes a byte-order mark in bytes, not in text.
+        data = data.removeprefix("\ufeff")
     if len(data) > MAX_PAGE_BYTES:
         raise ListFormatError(
             name, f"the page is larger than {MAX_PAGE_BYTES:,} bytes; no API page is"
