@@ -26,9 +26,15 @@ rows and over the full file, with the same registrations and the same listed
 NPNs in both. Memory should not grow with the file: what the reconcile keeps
 grows with the registrations, plus one reported problem per malformed row.
 
+It also times the full reconcile over the same rows in the other layouts CMS
+publishes: the file with the snake_case headers of the 2014-2015 file and the
+API's CSV, and the API's JSON result pages (``{"results": [...]}``, 500
+results a page; the malformed rows a JSON object cannot hold, those with a
+wrong number of cells, left out), each next to the published file.
+
 The last line printed is
-``ratios rcl/csv_reader=X peak_mb_2m/peak_mb_1m=X``; the targets are 1.5 and
-1.1. Run it with::
+``ratios rcl/csv_reader=X peak_mb_2m/peak_mb_1m=X snake/published=X
+json/published=X``; the targets are 1.5, 1.1, 1.1 and 2. Run it with::
 
     python benchmarks/rcl.py            # 2,000,000 rows, 50,000 registrations
     python benchmarks/rcl.py --quick    # 200,000 rows, 5,000 registrations
@@ -40,6 +46,7 @@ import argparse
 import csv
 import datetime as dt
 import gc
+import json
 import random
 import sys
 import tempfile
@@ -56,6 +63,7 @@ from _rcl_data import write_rcl
 import regflow
 from regflow import events as ev
 from regflow.lists import (
+    RCL_FIELD_NAMES,
     ListReading,
     Outcome,
     RclRow,
@@ -81,6 +89,8 @@ ALSO_EARLIER = 0.5
 TWICE = 0.01
 """The fraction of those listed for 2024 that have two 2024 rows."""
 ESCALATED = 0.1
+PAGE_SIZE = 500
+"""Results per JSON page, as the API hands them out."""
 """The fraction who write to the help desk the day before ON, if overdue by then."""
 
 
@@ -179,7 +189,7 @@ def _register(
         write_in = event(ev.ContactHelpDesk, hours)
         if flow.check(reg, write_in):
             reg = flow.apply(reg, write_in)
-    assert reg.state in (regflow.State.REGISTERED, regflow.State.ESCALATED)
+    assert reg.status is regflow.Status.REGISTERED
     return reg
 
 
@@ -187,7 +197,7 @@ def _register(
 
 
 def full_reconcile(
-    path: Path, regs: Sequence[regflow.Registration]
+    path: Path | list[Path], regs: Sequence[regflow.Registration]
 ) -> tuple[ListReading[RclRow], Reconciliation]:
     """What a caller runs: read the RCL for the registrations' NPNs, reconcile."""
     npns = [reg.npn.value for reg in regs if reg.npn is not None]
@@ -229,6 +239,39 @@ def peak_mb(path: Path, regs: Sequence[regflow.Registration]) -> tuple[float, Su
     finally:
         tracemalloc.stop()
     return peak / 1e6, Summary.of(reading, result)
+
+
+def _snake(path: Path, to: Path) -> None:
+    """Copy the published file *path* to *to* under the snake_case headers."""
+    with path.open("rb") as source, to.open("wb") as out:
+        source.readline()
+        out.write(",".join(RCL_FIELD_NAMES).encode() + b"\r\n")
+        while block := source.read(1 << 20):
+            out.write(block)
+
+
+def _pages(path: Path, folder: Path) -> list[Path]:
+    """Write the rows of *path* as JSON result pages in *folder*; return them."""
+    pages: list[Path] = []
+    results: list[dict[str, str]] = []
+
+    def flush() -> None:
+        page = folder / f"page_{len(pages) + 1:05}.json"
+        page.write_text(json.dumps({"results": results}), encoding="utf-8")
+        pages.append(page)
+        results.clear()
+
+    with path.open(encoding="utf-8-sig", newline="") as source:
+        rows = csv.reader(source)
+        next(rows)
+        for row in rows:
+            if len(row) == len(RCL_FIELD_NAMES):
+                results.append(dict(zip(RCL_FIELD_NAMES, row, strict=True)))
+            if len(results) == PAGE_SIZE:
+                flush()
+    if results:
+        flush()
+    return pages
 
 
 def _write(path: Path, rows: int, planted: Sequence[tuple[str, int]]) -> int:
@@ -331,10 +374,17 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "TBL_RCL_2.csv"
         malformed = _write(path, rows, planted)
+        snake = Path(folder) / "rcl_snake.csv"
+        _snake(path, snake)
+        pages_folder = Path(folder) / "pages"
+        pages_folder.mkdir()
+        pages = _pages(path, pages_folder)
         runs: dict[str, list[tuple[float, float]]] = {
             "bare": [],
             "read": [],
             "full": [],
+            "snake": [],
+            "json": [],
         }
         for _ in range(args.runs):
             # Alternating keeps a slow moment of the machine from favouring one.
@@ -347,6 +397,14 @@ def main(argv: list[str] | None = None) -> int:
             runs["full"].append((wall, cpu))
             summary = Summary.of(reading, result)
             summary.check(rows, malformed)
+            del reading, result
+            wall, cpu, (reading, result) = timed(lambda: full_reconcile(snake, regs))
+            runs["snake"].append((wall, cpu))
+            assert Summary.of(reading, result) == summary
+            del reading, result
+            wall, cpu, (reading, result) = timed(lambda: full_reconcile(pages, regs))
+            runs["json"].append((wall, cpu))
+            assert reading.read <= rows and reading.kept == summary.kept
             del reading, result
 
         half = Path(folder) / "TBL_RCL_1.csv"
@@ -369,6 +427,8 @@ def main(argv: list[str] | None = None) -> int:
         "bare": "csv.reader pass",
         "read": f"read_rcl, {len(regs):,} NPNs",
         "full": "full reconcile",
+        "snake": "full reconcile, snake_case",
+        "json": f"full reconcile, {len(pages):,} pages",
     }
     for name, label in labels.items():
         wall, cpu = best[name]
@@ -396,7 +456,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"ratios rcl/csv_reader={best['full'][0] / best['bare'][0]:.2f} "
-        f"peak_mb_2m/peak_mb_1m={peak_full / peak_half:.2f}"
+        f"peak_mb_2m/peak_mb_1m={peak_full / peak_half:.2f} "
+        f"snake/published={best['snake'][0] / best['full'][0]:.2f} "
+        f"json/published={best['json'][0] / best['full'][0]:.2f}"
     )
     return 0
 

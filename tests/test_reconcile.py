@@ -356,3 +356,41 @@ def test_a_termination_stands_whatever_the_rcl_says(flag: str) -> None:
     assert finding.outcome is Outcome.TERMINATED
     assert not finding.individual_certified and not finding.shop_certified
     assert finding.event is None and finding.state is regflow.IndividualState.TERMINATED
+
+
+def test_an_earlier_plan_year_listed_with_a_dash_is_certified_not_flagged() -> None:
+    """'-' is how the RCL lists every earlier plan year: once 2024 can be one
+    (any day of 2024, when 2025 registration opens), its '-' row certifies
+    it, and the event applies."""
+    reg = agent("a-1", "1234567", shop=True)
+    row = "1234567,2024,10/04/2023,12/31/2024,10/05/2023,12/31/2024,-"
+    later = dt.date(2024, 11, 4)
+    finding = only(reconcile([reg], rcl=read_rcl(rcl(row)), on=later))
+    assert finding.outcome is Outcome.CERTIFIED and finding.detail == ""
+    assert finding.individual_certified and finding.shop_certified
+    assert isinstance(finding.event, ev.ObserveRclListing)
+    assert FLOW.check(reg, finding.event)
+    certified = FLOW.apply(reg, finding.event)
+    assert certified.status is regflow.Status.CERTIFIED
+    assert certified.certified_on(later)
+    assert certified.certified_on(later, regflow.Track.SHOP)
+    again = reconcile([certified], rcl=read_rcl(rcl(row)), on=later)
+    assert only(again).outcome is Outcome.CERTIFIED and only(again).event is None
+
+
+def test_a_dash_for_a_plan_year_not_yet_begun_is_flagged_and_proposes_nothing() -> None:
+    """On October 20, 2023, 2024 is the newest plan year a list can hold: a '-'
+    for it cannot be an earlier year's, so it certifies nothing."""
+    reg = agent("a-1", "1234567")
+    row = "1234567,2024,10/04/2023,12/31/2024,,,-"
+    finding = only(reconcile([reg], rcl=read_rcl(rcl(row)), on=ON))
+    assert finding.outcome is Outcome.FLAGGED and finding.event is None
+    assert finding.detail == "NPN Valid is '-' on the RCL"
+
+
+def test_a_dash_row_and_a_valid_row_of_an_earlier_year_both_certify() -> None:
+    """Two rows for one NPN and earlier year, '-' and N: the '-' row decides."""
+    reg = agent("a-1", "1234567")
+    rows = ("1234567,2024,10/04/2023,,,,N", "1234567,2024,10/04/2023,,,,-")
+    finding = only(reconcile([reg], rcl=read_rcl(rcl(*rows)), on=dt.date(2024, 2, 1)))
+    assert finding.outcome is Outcome.CERTIFIED and finding.line == 3

@@ -829,6 +829,34 @@ def test_S20_validity_not_current_refuses_a_dash_row():
     )
 
 
+@pytest.mark.parametrize(
+    ("day", "certifies"),
+    [
+        (dt.date(2023, 12, 31), False),
+        (dt.date(2024, 1, 1), True),
+        (dt.date(2024, 10, 1), True),
+    ],
+)
+def test_npn_validity_dash_certifies_once_the_plan_year_has_begun(day, certifies):
+    """'-' lists an earlier plan year: it certifies from January 1 of the plan
+    year on, when a later one may be current; Y always does, N never."""
+    assert NpnValidity.NOT_APPLICABLE.certifies(2024, day) is certifies
+    assert NpnValidity.VALID.certifies(2024, day)
+    assert not NpnValidity.INVALID.certifies(2024, day)
+
+
+def test_S20_a_dash_row_of_an_earlier_plan_year_certifies():
+    """A '-' row dated once 2024 has begun certifies the 2024 registration."""
+    reg = registered(FLOW)
+    event = ev.ObserveRclListing(
+        event_id=eid(),
+        at=dt.datetime(2024, 11, 4, 12, tzinfo=dt.timezone.utc),
+        npn_valid=NpnValidity.NOT_APPLICABLE,
+    )
+    reg = FLOW.apply(reg, event)
+    assert reg.individual is IndividualState.CERTIFIED and reg.is_certified
+
+
 def test_S21_find_local_help_not_chosen_refuses_the_sighting():
     """An agent who opted out of Find Local Help is not expected there."""
     reg = registered(FLOW, agent_profile(find_local_help=False))

@@ -223,7 +223,9 @@ class ObserveRclListing(Event):
     A row lists each track apart: a SHOP completion date makes it a listing
     of the SHOP track, an Individual date (or no date at all) one of the
     Individual track. With ``npn_valid`` Y a listed track is certified; with
-    N it is flagged. The end dates say until when each listing holds.
+    N it is flagged; with '-', an earlier plan year's listing, certified too
+    (refused for a plan year not yet begun). The end dates say until when
+    each listing holds.
     """
 
     kind: ClassVar[str] = "observe_rcl_listing"

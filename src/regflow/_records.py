@@ -86,6 +86,22 @@ class NpnValidity(enum.Enum):
     INVALID = "N"
     NOT_APPLICABLE = "-"
 
+    def certifies(self, plan_year: int, day: dt.date) -> bool:
+        """Whether a listing with this flag for *plan_year*, seen on *day*, certifies.
+
+        ``Y`` does; ``N`` does not. ``-`` is how the RCL lists every earlier
+        plan year ("Previous plan years will have a dash"), whose
+        registration it still shows completed: it certifies for that year,
+        once the year can be an earlier one. Registration for a plan year
+        opens during the year before it, so from January 1 of *plan_year*
+        on a later plan year may be the RCL's current one; before that day
+        *plan_year* is the newest a list can hold, and a ``-`` for it
+        contradicts the flag's own meaning.
+        """
+        if self is NpnValidity.NOT_APPLICABLE:
+            return day >= dt.date(plan_year, 1, 1)
+        return self is NpnValidity.VALID
+
 
 class Marketplaces(enum.Enum):
     """Which Marketplaces a termination or reinstatement covers."""

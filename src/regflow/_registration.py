@@ -82,8 +82,8 @@ class TrackView:
         listing = self.listing
         if not self.certified or listing is None:
             return False
-        if listing.npn_valid is not NpnValidity.VALID:
-            return False
+        if listing.npn_valid is NpnValidity.INVALID:
+            return False  # certified tracks have no N listing; kept as a guard
         if listing.completed_on is not None and day < listing.completed_on:
             return False
         ends = listing.ends_on or dt.date(self.plan_year, 12, 31)

@@ -315,7 +315,7 @@ def assert_invariants(reg: Registration, flow: Workflow) -> None:
             "certified with Individual agreements missing"
         )
         listing = reg.individual_listing
-        assert listing is not None and listing.npn_valid is NpnValidity.VALID
+        assert listing is not None and listing.npn_valid is not NpnValidity.INVALID
     if reg.shop is ShopState.LISTED:
         assert reg.takes_shop, "SHOP listed for an agent who did not choose SHOP"
         assert reg.shop_training_complete, "SHOP listed with its curriculum unfinished"
@@ -323,7 +323,7 @@ def assert_invariants(reg: Registration, flow: Workflow) -> None:
             "SHOP listed without the SHOP agreement"
         )
         listing = reg.shop_listing
-        assert listing is not None and listing.npn_valid is NpnValidity.VALID
+        assert listing is not None and listing.npn_valid is not NpnValidity.INVALID
     if reg.shop is ShopState.NOT_TAKEN:
         assert not reg.takes_shop
     elif reg.shop is not ShopState.PROFILE_INCOMPLETE:

@@ -162,12 +162,12 @@ def _listed_tracks(
     {
         "S20.validity_not_current": {
             "en": (
-                "An RCL row with NPN Valid '-' belongs to an earlier plan year; it "
-                "cannot certify plan year {plan_year}."
+                "An RCL row with NPN Valid '-' belongs to an earlier plan year; "
+                "plan year {plan_year} is not one before it begins."
             ),
             "es": (
                 "Una fila de la RCL con NPN Valid '-' es de un año del plan anterior; "
-                "no puede certificar el año del plan {plan_year}."
+                "el año del plan {plan_year} no lo es antes de empezar."
             ),
         }
     },
@@ -175,8 +175,16 @@ def _listed_tracks(
 def current_validity(
     reg: Registration, event: ev.ObserveRclListing, rules: PlanYearRules
 ) -> Refusals:
-    """S20: a '-' validity belongs to earlier plan years, never the current one."""
-    if event.npn_valid is NpnValidity.NOT_APPLICABLE:
+    """S20: a '-' validity belongs to earlier plan years, never the current one.
+
+    An earlier year's '-' certifies it (see ``NpnValidity.certifies``); only a
+    '-' dated before its plan year begins, when it can be no earlier one, is
+    refused.
+    """
+    flag = event.npn_valid
+    if flag is NpnValidity.NOT_APPLICABLE and not flag.certifies(
+        reg.plan_year, cms_date(event.at)
+    ):
         return refuse("S20.validity_not_current", plan_year=reg.plan_year)
     return OK
 
@@ -209,8 +217,11 @@ def _listed(
 def npn_valid(
     reg: Registration, event: ev.ObserveRclListing, rules: PlanYearRules
 ) -> bool:
-    """The listing says NPN Valid Y."""
-    return event.npn_valid is NpnValidity.VALID
+    """The listing certifies: NPN Valid Y, or '-' for an earlier plan year.
+
+    The guard has refused a '-' that cannot be of an earlier year already.
+    """
+    return event.npn_valid is not NpnValidity.INVALID
 
 
 def _listings(

@@ -25,7 +25,7 @@ from .._records import NpnValidity, TerminationReason
 from ._cells import MAX_KEPT_PROBLEMS, RowProblem
 from ._csv import ListReading
 from ._lines import MAX_HEADER_CHARS, MAX_ROW_CHARS, MAX_ROW_LINES
-from ._rcl import RCL_COLUMNS, RclRow, read_rcl
+from ._rcl import RCL_COLUMNS, RCL_FIELD_NAMES, RclRow, read_rcl
 from ._reconcile import Finding, Outcome, Reconciliation, reconcile
 from ._service import ListFile, Plan, ProblemKind, Proposal, Recording, plan, record
 from ._termination import (
@@ -44,6 +44,7 @@ __all__ = [
     "MAX_ROW_CHARS",
     "MAX_ROW_LINES",
     "RCL_COLUMNS",
+    "RCL_FIELD_NAMES",
     "REASON_DESCRIPTIONS",
     "TERMINATION_COLUMNS",
     "Finding",

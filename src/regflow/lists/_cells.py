@@ -135,11 +135,14 @@ class Field:
         column: the published header.
         parse: turns the trimmed cell text into the value, or raises
             :class:`CellError`.
+        alias: the machine name of the column, as data.healthcare.gov's API
+            and older files spell it (``applicable_plan_year``), or ``""``.
     """
 
     name: str
     column: str
     parse: Callable[[str], object]
+    alias: str = ""
 
 
 class CellCache(dict[str, T]):
@@ -185,9 +188,12 @@ class ProblemLog:
         full: whether problems are now only counted.
     """
 
-    __slots__ = ("_alone", "_known", "counts", "full", "kept", "total")
+    __slots__ = ("_alone", "_known", "counts", "full", "kept", "shift", "total")
 
     def __init__(self) -> None:
+        # Subtracted from a line to number a problem: 1 for JSON pages, whose
+        # rows are numbered by result, after the header their reader writes.
+        self.shift = 0
         self.kept: list[RowProblem] = []
         self.counts: dict[str | None, int] = {}
         self.total = 0
@@ -212,7 +218,12 @@ class ProblemLog:
         if not self.full:
             text = reason.format(*args) if args else reason
             self.kept.append(
-                RowProblem(line=line, column=column, value=shown(value), reason=text)
+                RowProblem(
+                    line=line - self.shift,
+                    column=column,
+                    value=shown(value),
+                    reason=text,
+                )
             )
             self.full = len(self.kept) >= MAX_KEPT_PROBLEMS
 
@@ -315,12 +326,27 @@ class Columns:
 
     @classmethod
     def resolve(
-        cls, source: str, header: Sequence[str], wanted: Sequence[str]
+        cls,
+        source: str,
+        header: Sequence[str],
+        wanted: Sequence[str],
+        aliases: Sequence[str] = (),
     ) -> Columns:
-        """Find each of *wanted* in *header*, or raise :class:`ListFormatError`."""
+        """Find each of *wanted* in *header*, or raise :class:`ListFormatError`.
+
+        When *aliases* (the same columns' machine names, in *wanted*'s order)
+        are given and the header names more of them than of *wanted*, the
+        header is of that layout and the aliases are looked for instead, so
+        one reader, and one row loop, reads both layouts. Errors then name
+        the aliases, as those are what the file was written with.
+        """
         positions: dict[str, list[int]] = {}
         for index, name in enumerate(header):
             positions.setdefault(header_key(name), []).append(index)
+        if aliases:
+            published = sum(header_key(name) in positions for name in wanted)
+            if sum(header_key(name) in positions for name in aliases) > published:
+                wanted = aliases
         missing = [name for name in wanted if header_key(name) not in positions]
         if missing:
             names = ", ".join(repr(name) for name in missing)

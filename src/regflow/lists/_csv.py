@@ -34,6 +34,7 @@ from .._errors import ListFormatError
 from .._npn import NPN
 from ._careful import SKIPPED, VALID, Careful, Records
 from ._cells import MAX_NPN_DIGITS, ZERO_NPNS, Columns, Field, ProblemLog, RowProblem
+from ._json import Page, is_json_path, page_lines, page_name
 from ._lines import CHUNK, MAX_HEADER_CHARS, MAX_ROW_LINES, Lines, line_blocks, streamed
 
 __all__ = ["Layout", "ListReading", "Source"]
@@ -64,6 +65,12 @@ class Layout(Generic[RowT]):
     def columns(self) -> tuple[str, ...]:
         """The published headers, in the published order."""
         return tuple(field.column for field in self.fields)
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        """The machine names of the columns, or ``()`` if the list has none."""
+        names = tuple(field.alias for field in self.fields)
+        return names if all(names) else ()
 
 
 def _is_blank(row: Sequence[str]) -> bool:
@@ -108,6 +115,7 @@ class ListReading(Generic[RowT]):
         "_layout",
         "_log",
         "_npns",
+        "_pages",
         "_rows",
         "_skipped",
         "_source",
@@ -119,8 +127,15 @@ class ListReading(Generic[RowT]):
         source: Source,
         layout: Layout[RowT],
         npns: Iterable[str | NPN] | None = None,
+        pages: Sequence[Page] | None = None,
     ):
+        # *pages*, JSON result pages, are read instead of *source* when given.
         self.source = _source_name(source)
+        if pages is not None:
+            self.source = page_name(pages[0]) if pages else "<no pages>"
+            if len(pages) > 1:
+                self.source += f" and {len(pages) - 1:,} more pages"
+        self._pages = None if pages is None else tuple(pages)
         self._source = source
         self._layout = layout
         # str() lets NPN objects in. An entry that is no NPN is dropped: the
@@ -218,11 +233,26 @@ class ListReading(Generic[RowT]):
     def _open(self) -> tuple[Careful, int]:
         """Open the source, read its header; return the careful path, the header's line."""
         source = self._source
-        if isinstance(source, str | os.PathLike):
+        pieces: Iterator[bytes]
+        json_path = isinstance(source, str | os.PathLike) and is_json_path(source)
+        if self._pages is None and json_path:
+            self._pages = (source,)
+        if self._pages is not None:
+            aliases = self._layout.aliases
+            if not aliases:
+                raise ListFormatError(self.source, "this list has no JSON layout")
+            pieces = page_lines(self._pages, aliases)
+            # JSON text may hold lone surrogates; they reach a cell, and are
+            # reported there, as they are from a text file object.
+            errors = "surrogatepass"
+            # The first line is the header page_lines wrote: a result's
+            # number is its line less one.
+            self._log.shift = 1
+        elif isinstance(source, str | os.PathLike):
             # Read as bytes and decoded line by line, which costs less than a
             # text file's decoding and names a bad byte at its very line.
             self._file = raw = open(source, "rb")  # noqa: SIM115
-            pieces: Iterator[bytes] = iter(lambda: raw.read(CHUNK), b"")
+            pieces = iter(lambda: raw.read(CHUNK), b"")
             errors = "strict"
         else:
             pieces = streamed(source, self.source)
@@ -269,8 +299,11 @@ class ListReading(Generic[RowT]):
             used += len(text) + 1
             if not _is_blank(row):
                 lines.resume(number + 1)
-                wanted = self._layout.columns
-                return Columns.resolve(self.source, row, wanted), number
+                layout = self._layout
+                columns = Columns.resolve(
+                    self.source, row, layout.columns, layout.aliases
+                )
+                return columns, number
         names = ", ".join(repr(c) for c in self._layout.columns)
         raise ListFormatError(
             self.source, f"the file is empty; expected a header row naming {names}"
@@ -281,6 +314,13 @@ class ListReading(Generic[RowT]):
         # `if` is the fast path: a split, two lookups, a few checks of the
         # NPN's characters, no call of ours. Anything else goes to Careful.
         build = self._layout.build
+        if self._log.shift:
+            # JSON pages only, whose rows are numbered by result, not line.
+            shift, whole = self._log.shift, build
+
+            def build(npn: str, line: int, values: tuple[Any, ...]) -> RowT:
+                return whole(npn, line - shift, values)
+
         log = self._log
         lines = careful.lines
         tails = careful.tails

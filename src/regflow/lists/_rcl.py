@@ -7,8 +7,8 @@ it (S20); regflow calls an agent listed with NPN Valid ``Y`` *certified*.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from typing import Any, Final
+from collections.abc import Iterable, Sequence
+from typing import Any, Final, cast
 
 import attrs
 
@@ -23,8 +23,9 @@ from ._cells import (
     slot_setters,
 )
 from ._csv import Layout, ListReading, Source
+from ._json import Page
 
-__all__ = ["RCL_COLUMNS", "NpnValidity", "RclRow", "read_rcl"]
+__all__ = ["RCL_COLUMNS", "RCL_FIELD_NAMES", "NpnValidity", "RclRow", "read_rcl"]
 
 RCL_COLUMNS: Final = (
     "NPN",
@@ -36,6 +37,18 @@ RCL_COLUMNS: Final = (
     "NPN Valid (Current Plan Year Only)",
 )
 """The RCL's published headers, in the published order."""
+
+RCL_FIELD_NAMES: Final = (
+    "npn",
+    "applicable_plan_year",
+    "individual_registration_completion_date",
+    "individual_marketplace_end_date",
+    "shop_registration_completion_date",
+    "shop_end_date",
+    "npn_valid_current_plan_year_only",
+)
+"""The RCL's machine names, in the same order: the headers of the 2014-2015
+file and of data.healthcare.gov's API CSV, and the keys of its JSON results."""
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -94,21 +107,35 @@ def _build(npn: str, line: int, values: tuple[Any, ...]) -> RclRow:
 _LAYOUT: Final = Layout(
     _build,
     (
-        Field("npn", RCL_COLUMNS[0], check_npn),
-        Field("plan_year", RCL_COLUMNS[1], parse_plan_year),
-        Field("individual_completion", RCL_COLUMNS[2], parse_date),
-        Field("individual_end", RCL_COLUMNS[3], parse_date),
-        Field("shop_completion", RCL_COLUMNS[4], parse_date),
-        Field("shop_end", RCL_COLUMNS[5], parse_date),
-        Field("npn_valid", RCL_COLUMNS[6], enum_parser(_FLAGS, "NPN Valid flag")),
+        Field("npn", RCL_COLUMNS[0], check_npn, RCL_FIELD_NAMES[0]),
+        Field("plan_year", RCL_COLUMNS[1], parse_plan_year, RCL_FIELD_NAMES[1]),
+        Field("individual_completion", RCL_COLUMNS[2], parse_date, RCL_FIELD_NAMES[2]),
+        Field("individual_end", RCL_COLUMNS[3], parse_date, RCL_FIELD_NAMES[3]),
+        Field("shop_completion", RCL_COLUMNS[4], parse_date, RCL_FIELD_NAMES[4]),
+        Field("shop_end", RCL_COLUMNS[5], parse_date, RCL_FIELD_NAMES[5]),
+        Field(
+            "npn_valid",
+            RCL_COLUMNS[6],
+            enum_parser(_FLAGS, "NPN Valid flag"),
+            RCL_FIELD_NAMES[6],
+        ),
     ),
 )
 
 
 def read_rcl(
-    source: Source, *, npns: Iterable[str | NPN] | None = None
+    source: Source | Sequence[Page], *, npns: Iterable[str | NPN] | None = None
 ) -> ListReading[RclRow]:
-    """Read an RCL file, one row at a time.
+    """Read an RCL file, one row at a time, in any layout CMS publishes it.
+
+    A CSV file's header says its layout: the published headers
+    (:data:`RCL_COLUMNS`) or the machine names (:data:`RCL_FIELD_NAMES`) of
+    the 2014-2015 file and the API's CSV, in any case and spacing. A path
+    ending ``.json``, or whose file starts with ``{``, and a list or tuple of
+    pages (paths or text file objects), are read as the API's JSON result
+    pages, ``{"results": [...]}``; their rows' and problems' ``line`` is the
+    result's 1-based position over all the pages. All layouts give the same
+    rows, and problems name the published column.
 
     Every row is validated; a bad one becomes a :class:`RowProblem` and the
     rest of the file is still read, in bounded time and memory whatever it
@@ -127,6 +154,11 @@ def read_rcl(
     Raises:
         ListFormatError: when iterated, if the file is empty, lacks a column,
             has no header within :data:`MAX_HEADER_CHARS` characters, or is
-            not UTF-8 text.
+            not UTF-8 text; or if a JSON page is not JSON, not an object with
+            a ``results`` list, or has a result that is not an object with a
+            string for each machine name. Rows of earlier pages have then
+            been handed out already.
     """
-    return ListReading(source, _LAYOUT, npns)
+    if isinstance(source, list | tuple):
+        return ListReading("<pages>", _LAYOUT, npns, pages=source)
+    return ListReading(cast(Source, source), _LAYOUT, npns)

@@ -7,6 +7,9 @@ events would bring it up to date:
 - listed with NPN Valid ``Y``: certified (Individual and SHOP separately, with
   their completion dates);
 - listed with ``N``: flagged, not certified;
+- listed with ``-``, how the RCL shows every earlier plan year: certified for
+  that year, like ``Y`` (see ``NpnValidity.certifies``); a ``-`` for a plan
+  year not yet begun, which cannot be an earlier one, is flagged;
 - not listed and not yet due: waiting; not listed and past due: overdue, with
   the help-desk escalation (S22);
 - terminated for the plan year: terminated; reinstated when an R row lifts it.
@@ -166,8 +169,8 @@ def _better(new: RclRow, old: RclRow | None) -> bool:
     # Several rows for one NPN and year: a valid listing wins, then the later line.
     if old is None:
         return True
-    new_valid = new.npn_valid is NpnValidity.VALID
-    old_valid = old.npn_valid is NpnValidity.VALID
+    new_valid = new.npn_valid is not NpnValidity.INVALID
+    old_valid = old.npn_valid is not NpnValidity.INVALID
     return new_valid > old_valid or (new_valid == old_valid and new.line > old.line)
 
 
@@ -298,7 +301,7 @@ def _finding(
             shop_completion=row.shop_completion,
         )
     flag = row.npn_valid
-    valid = flag is NpnValidity.VALID
+    valid = flag.certifies(reg.plan_year, on)
     event: ev.Event | None = None
     # The SHOP dates reach the SHOP track only once its agreement is
     # accepted; before that the workflow would refuse the whole listing.
@@ -309,7 +312,7 @@ def _finding(
         not shop_listed
         or _shows(reg.shop_listing, flag, row.shop_completion, row.shop_end)
     )
-    if state in _LISTABLE and not shown and flag is not NpnValidity.NOT_APPLICABLE:
+    if state in _LISTABLE and not shown and (valid or flag is NpnValidity.INVALID):
         nth = _seen(reg, ev.ObserveRclListing) + 1
         shop_on = row.shop_completion if shop_listed else None
         event = ev.ObserveRclListing(
