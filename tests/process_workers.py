@@ -190,7 +190,7 @@ def contend_default(
     starts = [(agent_id("race", r), lifecycle("race", r)[0]) for r in range(regs)]
     errors: list[str] = []
     with Repository(store) as repo:
-        barrier.wait(timeout=60)
+        barrier.wait(timeout=100)  # spawn start-up is slow on a loaded machine
         for agent, event in starts + work:
             try:
                 submit(repo, event, agent)
@@ -238,7 +238,7 @@ def resend(
             rng.shuffle(work)
             got: dict[str, Any] = {}
             errors: list[str] = []
-            barrier.wait(timeout=60)
+            barrier.wait(timeout=100)  # spawn start-up is slow on a loaded machine
             for r, event in work:
                 try:
                     got[event.event_id] = repo.apply(agent_id("race", r), YEAR, event)
