@@ -39,7 +39,6 @@ from .._calendar import add_business_days, check_day, cms_date
 from .._deadlines import Escalation, rcl_escalation
 from .._messages import Refusal
 from .._records import Confirmation, NpnValidity
-from .._records import Marketplaces as _Markets
 from .._registration import Registration
 from .._rules import PlanYearRules
 from .._states import IndividualState as State
@@ -357,12 +356,12 @@ def _terminated(
     base: Finding,
 ) -> Finding:
     event: ev.Event | None = None
-    markets = _Markets(trow.marketplaces.value)
+    markets = trow.marketplaces
     # Each track the row covers is judged on its own: a SHOP row ends or
     # lifts SHOP only, and a track already ended (or lifted) is not proposed
     # again, so reconciling twice proposes nothing.
-    individual = markets is not _Markets.SHOP
-    shop = markets is not _Markets.INDIVIDUAL and reg.shop is not ShopState.NOT_TAKEN
+    individual = markets.individual
+    shop = markets.shop and reg.shop is not ShopState.NOT_TAKEN
     if not individual and not shop:
         return attrs.evolve(
             base,

@@ -16,7 +16,7 @@ from typing import Any, Final
 import attrs
 
 from .._npn import NPN
-from .._records import TerminationReason
+from .._records import Marketplaces, TerminationReason
 from ._cells import (
     CellError,
     Field,
@@ -50,24 +50,6 @@ TERMINATION_COLUMNS: Final = (
     "Status",
 )
 """The termination list's published headers, in the published order."""
-
-
-class Marketplaces(enum.Enum):
-    """Which Marketplaces a termination or reinstatement covers."""
-
-    INDIVIDUAL = "INDIVIDUAL"
-    SHOP = "SHOP"
-    BOTH = "BOTH"
-
-    @property
-    def individual(self) -> bool:
-        """Whether the Individual Marketplace is covered."""
-        return self is not Marketplaces.SHOP
-
-    @property
-    def shop(self) -> bool:
-        """Whether the SHOP Marketplace is covered."""
-        return self is not Marketplaces.INDIVIDUAL
 
 
 class TerminationAction(enum.Enum):
