@@ -44,7 +44,7 @@ class NPN:
         >>> NPN.parse("12 34a")
         Traceback (most recent call last):
         ...
-        regflow._errors.InvalidNPN: 'npn' must be 1 to 10 ASCII digits, with no spaces inside (got '12 34a')
+        regflow.InvalidNPN: 'npn' must be 1 to 10 ASCII digits, with no spaces inside (got '12 34a')
     """
 
     value: str = attrs.field()
