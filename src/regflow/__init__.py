@@ -9,8 +9,6 @@ in English and Spanish.
 
 from importlib.metadata import PackageNotFoundError, version
 
-import attrs as _attrs
-
 from . import events
 from ._calendar import add_business_days, business_days_between, is_business_day
 from ._deadlines import Deadlines, Escalation, Overdue, deadlines, overdue
@@ -39,6 +37,7 @@ from ._explain import Choice, FormField, Menu, Option
 from ._messages import Refusal, locales, register_locale
 from ._migrations import MIGRATIONS
 from ._npn import NPN
+from ._public import publish as _publish
 from ._records import (
     ERASED,
     ERASED_CONTACT,
@@ -148,19 +147,5 @@ __all__ = [
 ]
 
 
-def _publish() -> None:
-    # Show the public path in reprs and tracebacks (as httpx does). String
-    # annotations are resolved first: they are looked up in __module__.
-    for name in __all__:
-        obj = globals()[name]
-        if isinstance(obj, type) and obj.__module__.startswith("regflow._"):
-            if _attrs.has(obj):
-                _attrs.resolve_types(obj)
-            obj.__module__ = "regflow"
-    for name in events.__all__:
-        cls = getattr(events, name)
-        _attrs.resolve_types(cls)
-        cls.__module__ = "regflow.events"
-
-
-_publish()
+_publish(globals(), "regflow", __all__)
+_publish(vars(events), "regflow.events", events.__all__, private="regflow._events")

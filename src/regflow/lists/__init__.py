@@ -19,8 +19,7 @@ first :data:`MAX_KEPT_PROBLEMS` problems are kept (all are counted).
 
 from __future__ import annotations
 
-import attrs as _attrs
-
+from .._public import publish as _publish
 from .._records import NpnValidity, TerminationReason
 from ._cells import MAX_KEPT_PROBLEMS, RowProblem
 from ._csv import ListReading
@@ -72,12 +71,6 @@ __all__ = [
 ]
 
 # Reprs, docs and pickles show the public path, not the private module.
-# NpnValidity and TerminationReason belong to regflow itself; they are
+# NpnValidity, Marketplaces and TerminationReason belong to regflow itself:
 # re-exported here, not renamed.
-for _name in __all__:
-    _public = globals()[_name]
-    if isinstance(_public, type) and _public.__module__.startswith(f"{__name__}._"):
-        if _attrs.has(_public):
-            _attrs.resolve_types(_public)  # string annotations resolve in __module__
-        _public.__module__ = __name__
-del _name, _public
+_publish(globals(), __name__, __all__)

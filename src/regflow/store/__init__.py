@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 
+from .._public import publish as _publish
 from ._async import AsyncPostgresStore
 from ._async_repository import AsyncFeed, AsyncRepository
 from ._async_sqlite import AsyncSQLiteStore
@@ -76,11 +77,4 @@ def open_store(
     return SQLiteStore(text)
 
 
-def _publish() -> None:
-    for name in __all__:
-        obj = globals()[name]
-        if isinstance(obj, type) and obj.__module__.startswith("regflow.store._"):
-            obj.__module__ = "regflow.store"
-
-
-_publish()
+_publish(globals(), __name__, __all__)
