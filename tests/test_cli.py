@@ -216,6 +216,64 @@ def test_diagram_prints_mermaid(capsys: pytest.CaptureFixture[str]) -> None:
     )
 
 
+def test_diagram_output_writes_mermaid_to_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--output FILE writes the same mermaid text, with no styling."""
+    code, printed, _ = run(capsys, "diagram")
+    code, out, _ = run(capsys, "diagram", "--output", str(tmp_path / "m.mmd"))
+    written = (tmp_path / "m.mmd").read_text(encoding="utf-8")
+    assert code == 0 and "wrote" in out and written == printed
+    assert "classDef" not in written
+
+
+def _graphviz() -> bool:
+    import importlib.util
+    import shutil
+
+    return importlib.util.find_spec("graphviz") is not None and bool(
+        shutil.which("dot")
+    )
+
+
+def test_diagram_output_svg_draws_with_graphviz_or_says_what_to_install(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An .svg FILE is an SVG drawing of both tracks, no state marked active;
+    without Graphviz, one line naming what to install, exit 2, no file."""
+    target = tmp_path / "m.svg"
+    code, _, err = run(capsys, "diagram", "-o", str(target))
+    if not _graphviz():
+        assert code == 2 and "needs Graphviz" in err and not target.exists()
+        assert len(err.strip().splitlines()) == 1
+        return
+    svg = target.read_text(encoding="utf-8")
+    assert code == 0 and svg.lstrip().startswith("<?xml") and "<svg" in svg
+    assert "registration__shop__listed" in svg or "listed" in svg
+    assert "darksalmon" not in svg  # transitions' "active" fill
+
+
+def test_diagram_svg_without_dot_says_what_to_install(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no Graphviz 'dot' on the PATH, whatever this machine has."""
+    import shutil
+
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
+    code, _, err = run(capsys, "diagram", "-o", str(tmp_path / "m.svg"))
+    assert code == 2 and "apt-get install graphviz" in err
+    assert not (tmp_path / "m.svg").exists()
+
+
+def test_diagram_output_to_a_missing_folder_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An unwritable FILE is one error line, exit 2."""
+    code, _, err = run(capsys, "diagram", "-o", str(tmp_path / "no" / "m.mmd"))
+    assert code == 2 and "No such file or directory" in err
+    assert "Traceback" not in err
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from functools import cache
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import attrs
 
@@ -324,36 +324,31 @@ class Workflow:
             reg = _fold(reg, event, spec, targets, rules, route)
         return reg
 
-    def diagram(self, *, title: str | None = None, active: bool = False) -> str:
-        """Return the statechart as mermaid ``stateDiagram-v2`` text: both tracks
-        as parallel regions, each step labelled with its event and condition.
+    def diagram(
+        self,
+        *,
+        title: str | None = None,
+        active: bool = False,
+        format: str = "mermaid",
+    ) -> str:
+        """Return the statechart: both tracks as parallel regions, each step
+        labelled with its event and condition.
 
-        Drawn by transitions' ``HierarchicalGraphMachine`` (mermaid engine, no
-        Graphviz), without its styling; ``active=True`` keeps its marking of
-        the initial state.
+        Drawn by transitions' ``HierarchicalGraphMachine``: ``format="mermaid"``
+        gives ``stateDiagram-v2`` text (no Graphviz needed), ``format="svg"``
+        an SVG document through its Graphviz engine (``pip install graphviz``
+        and Graphviz's ``dot``). No styling, and no state marked active,
+        unless ``active=True``.
+
+        Raises:
+            InvalidValue: another format, or SVG without Graphviz installed.
         """
-        from transitions.extensions import HierarchicalGraphMachine
-        from transitions.extensions.nesting import NestedState
-
-        class _State(NestedState):
-            # State values hold single underscores; the default separator
-            # would nest "profile_incomplete" as "profile" > "incomplete".
-            separator = "__"
-
-        class _Machine(HierarchicalGraphMachine):
-            state_cls = _State
-
-        class _Drawing:
-            """A throwaway model: GraphMachine draws through one."""
-
-        machine = _Machine(
-            model=_Drawing(),
-            graph_engine="mermaid",
-            show_conditions=True,
-            title=title or f"regflow registration, plan year {self.rules.plan_year}",
-            **drawing_kwargs(self._engine.specs),
-        )
-        text = machine.get_combined_graph().draw(None)
+        if format not in ("mermaid", "svg"):
+            raise InvalidValue(f"'format' must be 'mermaid' or 'svg' (got {format!r})")
+        title = title or f"regflow registration, plan year {self.rules.plan_year}"
+        if format == "svg":
+            return _svg(self._engine.specs, title, active)
+        text = _drawing(self._engine.specs, "mermaid", title).draw(None)
         if not isinstance(text, str):  # draw(None) returns the text for mermaid
             raise DefinitionError("transitions' mermaid engine returned no text")
         if active:
@@ -364,6 +359,59 @@ class Workflow:
             ).rstrip()
             + "\n"
         )
+
+
+def _drawing(
+    specs: Any, engine: Literal["graphviz", "mermaid"], title: str, active: bool = True
+) -> Any:
+    """The combined graph of both tracks, in transitions' *engine*."""
+    import copy
+
+    from transitions.extensions import HierarchicalGraphMachine
+    from transitions.extensions.nesting import NestedState
+
+    class _State(NestedState):
+        # State values hold single underscores; the default separator
+        # would nest "profile_incomplete" as "profile" > "incomplete".
+        separator = "__"
+
+    class _Machine(HierarchicalGraphMachine):
+        state_cls = _State
+        style_attributes = copy.deepcopy(HierarchicalGraphMachine.style_attributes)
+
+    if not active:
+        # The drawing is of the rules, not of one registration: the initial
+        # states are drawn like any other.
+        styles: dict[str, dict[str, Any]] = _Machine.style_attributes  # type: ignore[assignment]
+        nodes, graphs = styles["node"], styles["graph"]
+        nodes["active"] = nodes["previous"] = dict(nodes["inactive"])
+        graphs["active"] = graphs["previous"] = dict(graphs["default"])
+
+    class _Drawing:
+        """A throwaway model: GraphMachine draws through one."""
+
+    machine = _Machine(
+        model=_Drawing(),
+        graph_engine=engine,
+        show_conditions=True,
+        title=title,
+        **drawing_kwargs(specs),
+    )
+    return machine.get_combined_graph()
+
+
+def _svg(specs: Any, title: str, active: bool) -> str:
+    import importlib.util
+    import shutil
+
+    # transitions' Graphviz engine needs the graphviz package and its 'dot'.
+    if importlib.util.find_spec("graphviz") is None or shutil.which("dot") is None:
+        raise InvalidValue(
+            "an SVG diagram needs Graphviz: pip install graphviz, and install "
+            "Graphviz's 'dot' (apt-get install graphviz); or ask for mermaid"
+        )
+    drawn = _drawing(specs, "graphviz", title, active).draw(None, format="svg")
+    return drawn.decode("utf-8") if isinstance(drawn, bytes) else str(drawn)
 
 
 _STYLING: Final = re.compile(r"^\s*(classDef |Class )")

@@ -363,9 +363,23 @@ def _print_overdue(late: list[Overdue], day: dt.date) -> None:
 
 @cli.command()
 @click.option("--plan-year", type=int, default=2024, show_default=True)
-def diagram(plan_year: int) -> None:
-    """Print the registration machine as mermaid text."""
-    click.echo(Workflow.for_plan_year(plan_year).diagram())
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE: .svg draws with Graphviz, anything else is mermaid text.",
+)
+def diagram(plan_year: int, output: Path | None) -> None:
+    """Print (or write) the registration machine: mermaid text, or SVG."""
+    svg = output is not None and output.suffix.lower() == ".svg"
+    # Without Graphviz, an SVG is an InvalidValue saying what to install:
+    # main() prints it as one line and exits 2, as for an unwritable FILE.
+    text = Workflow.for_plan_year(plan_year).diagram(format="svg" if svg else "mermaid")
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    _out.print(f"wrote {escape(str(output))}")
 
 
 # -- demo -----------------------------------------------------------------------
