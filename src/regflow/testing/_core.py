@@ -1,25 +1,4 @@
-"""Hypothesis strategies and a reusable stateful test for code that embeds regflow.
-
-Strategies::
-
-    npns(), invalid_npns(), profiles(), events(), any_event(), registrations()
-
-All are derived from regflow's catalog of events: a new event type, field or
-choice shows up here without a line of this module changing.
-
-The stateful test, :class:`RegistrationMachine`, fires random valid and invalid
-events on both tracks in random orders and checks regflow's invariants after
-each step. Run it against your own embedding by subclassing and overriding
-:meth:`~RegistrationMachine.do_start` and :meth:`~RegistrationMachine.do_apply`
-(for example to go through your service layer and store), then
-``TestMine = MyMachine.TestCase``.
-
-For a store of your own, :class:`StoreContract` and :func:`run_contract`
-(from :mod:`regflow.store.contract`) check it against the contract regflow's
-SQLite and PostgreSQL stores pass.
-
-Requires ``hypothesis`` (regflow's ``test`` extra).
-"""
+"""The strategies and the stateful test :mod:`regflow.testing` publishes."""
 
 from __future__ import annotations
 
@@ -36,30 +15,28 @@ from hypothesis import event as note
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from . import _events as ev
-from ._catalog import CATALOG
-from ._catalog._common import missing_agreements
-from ._errors import StepRefused
-from ._explain import _probe
-from ._npn import NPN
-from ._records import ContactDetails, NpnValidity, Profile, Role
-from ._registration import Registration
-from ._serialization import dumps, loads
-from ._states import IndividualState, ShopState, Track
-from ._workflow import Workflow
-from .store.contract import StoreContract, run_contract
+from .. import _events as ev
+from .._catalog import CATALOG
+from .._catalog._common import missing_agreements
+from .._errors import StepRefused
+from .._explain import _probe
+from .._npn import NPN
+from .._records import ContactDetails, NpnValidity, Profile, Role
+from .._registration import Registration
+from .._serialization import dumps, loads
+from .._states import IndividualState, ShopState, Track
+from .._workflow import Workflow
 
 __all__ = [
     "RegistrationMachine",
-    "StoreContract",
     "any_event",
     "assert_invariants",
+    "event_of",
     "events",
     "invalid_npns",
     "npns",
     "profiles",
     "registrations",
-    "run_contract",
 ]
 
 _UTC = dt.UTC
@@ -181,22 +158,22 @@ def _values(hint: Any, at: dt.datetime) -> st.SearchStrategy[Any]:
     raise TypeError(f"no strategy for {hint!r}")
 
 
+def event_of(
+    kind: type[ev.Event], at: dt.datetime = _EPOCH
+) -> st.SearchStrategy[ev.Event]:
+    """Events of type *kind* (not the start), fields arbitrary as in :func:`any_event`."""
+    attrs.resolve_types(kind)
+    fields = {
+        field.name: _values(field.type, at)
+        for field in attrs.fields(kind)
+        if field.name not in ("event_id", "at")
+    }
+    return st.builds(kind, event_id=st.builds(_event_id), at=st.just(at), **fields)
+
+
 def any_event(at: dt.datetime = _EPOCH) -> st.SearchStrategy[ev.Event]:
     """Any event type of the catalog, with arbitrary (often nonsensical) fields, at *at*."""
-    strategies = []
-    for spec in _SPECS:
-        attrs.resolve_types(spec.type)
-        fields = {
-            field.name: _values(field.type, at)
-            for field in attrs.fields(spec.type)
-            if field.name not in ("event_id", "at")
-        }
-        strategies.append(
-            st.builds(
-                spec.type, event_id=st.builds(_event_id), at=st.just(at), **fields
-            )
-        )
-    return st.one_of(strategies)
+    return st.one_of([event_of(spec.type, at) for spec in _SPECS])
 
 
 def _fresh(event: ev.Event) -> ev.Event:

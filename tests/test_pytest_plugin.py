@@ -1,0 +1,100 @@
+"""regflow.pytest_plugin, run in a pytest of its own (pytester) as a host would."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+HOST_TESTS = """
+from hypothesis import given, settings, strategies as st
+
+import regflow
+from regflow import events as ev
+from regflow.store import Repository
+
+
+def test_workflow_is_the_plan_year(regflow_workflow):
+    assert regflow_workflow.rules.plan_year == 2024
+
+
+def test_event_factory_fills_ids_and_times(regflow_event, regflow_workflow):
+    start = regflow_event(ev.StartRegistration)
+    login = regflow_event(ev.PortalLogin)
+    assert start.event_id != login.event_id and start.at < login.at
+    reg = regflow_workflow.start(start)
+    assert reg.plan_year == 2024 and reg.agent_id == "agent-1"
+
+
+def test_sqlite_store_is_fresh(regflow_sqlite_store, regflow_event, tmp_path):
+    with Repository(regflow_sqlite_store) as repo:
+        reg = repo.start(regflow_event(ev.StartRegistration))
+        assert repo.load("agent-1", 2024) == reg
+    assert list(tmp_path.iterdir())
+
+
+def test_postgres_store(regflow_postgres_store, regflow_event):
+    with Repository(regflow_postgres_store) as repo:
+        reg = repo.start(regflow_event(ev.StartRegistration))
+        assert repo.load("agent-1", 2024) == reg
+
+
+@settings(max_examples=5, deadline=None)
+@given(st.from_type(regflow.Registration), st.from_type(ev.AcceptAgreement))
+def test_from_type(reg, event):
+    assert isinstance(reg, regflow.Registration)
+    assert isinstance(event, ev.AcceptAgreement)
+
+
+@settings(max_examples=3, deadline=None)
+@given(st.from_type(ev.StartRegistration), st.from_type(ev.Terminate))
+def test_from_type_start(start, row):
+    assert start.plan_year == 2024 and isinstance(row, ev.Terminate)
+"""
+
+
+def test_the_plugin_gives_a_host_its_fixtures(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(HOST_TESTS)
+    result = pytester.runpytest_subprocess(
+        "-p", "regflow.pytest_plugin", "-p", "no:cacheprovider", "-rs"
+    )
+    # PostgreSQL runs when the suite's DSN is set, else skips saying why.
+    outcomes = result.parseoutcomes()
+    assert not outcomes.keys() & {"warning", "warnings"}, result.stdout.str()
+    assert outcomes.get("failed", 0) == 0, result.stdout.str()
+    assert outcomes["passed"] + outcomes.get("skipped", 0) == 6
+
+
+def test_without_a_dsn_the_postgres_fixture_skips(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REGFLOW_TEST_POSTGRES_DSN", raising=False)
+    pytester.makepyfile(HOST_TESTS)
+    result = pytester.runpytest_subprocess(
+        "-p",
+        "regflow.pytest_plugin",
+        "-p",
+        "no:cacheprovider",
+        "-rs",
+        "-k",
+        "test_postgres_store",
+    )
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*--regflow-postgres-dsn*"])
+
+
+def test_a_plan_year_override_reaches_every_fixture(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        "import pytest\n\n@pytest.fixture\ndef regflow_plan_year():\n    return 2026\n"
+    )
+    pytester.makepyfile(
+        """
+from regflow import events as ev
+
+def test_year(regflow_workflow, regflow_event):
+    reg = regflow_workflow.start(regflow_event(ev.StartRegistration))
+    assert reg.plan_year == 2026 == regflow_workflow.rules.plan_year
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "regflow.pytest_plugin")
+    result.assert_outcomes(passed=1)
