@@ -6,6 +6,11 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
+# The plugin by its module, whether or not regflow's pytest11 entry point
+# (named "regflow") is installed: an installed one is blocked first, else
+# pytest would see the same module under two names.
+_PLUGIN = ("-p", "no:regflow", "-p", "regflow.pytest_plugin")
+
 HOST_TESTS = """
 from hypothesis import given, settings, strategies as st
 
@@ -55,9 +60,7 @@ def test_from_type_start(start, row):
 
 def test_the_plugin_gives_a_host_its_fixtures(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(HOST_TESTS)
-    result = pytester.runpytest_subprocess(
-        "-p", "regflow.pytest_plugin", "-p", "no:cacheprovider", "-rs"
-    )
+    result = pytester.runpytest_subprocess(*_PLUGIN, "-p", "no:cacheprovider", "-rs")
     # PostgreSQL runs when the suite's DSN is set, else skips saying why.
     outcomes = result.parseoutcomes()
     assert not outcomes.keys() & {"warning", "warnings"}, result.stdout.str()
@@ -71,8 +74,7 @@ def test_without_a_dsn_the_postgres_fixture_skips(
     monkeypatch.delenv("REGFLOW_TEST_POSTGRES_DSN", raising=False)
     pytester.makepyfile(HOST_TESTS)
     result = pytester.runpytest_subprocess(
-        "-p",
-        "regflow.pytest_plugin",
+        *_PLUGIN,
         "-p",
         "no:cacheprovider",
         "-rs",
@@ -96,5 +98,37 @@ def test_year(regflow_workflow, regflow_event):
     assert reg.plan_year == 2026 == regflow_workflow.rules.plan_year
 """
     )
-    result = pytester.runpytest_subprocess("-p", "regflow.pytest_plugin")
+    result = pytester.runpytest_subprocess(*_PLUGIN)
     result.assert_outcomes(passed=1)
+
+
+def test_the_entry_point_is_declared() -> None:
+    """pyproject declares the pytest11 entry point that loads the plugin."""
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads(
+        (Path(__file__).parent.parent / "pyproject.toml").read_text(encoding="utf-8")
+    )
+    points = project["project"]["entry-points"]["pytest11"]
+    assert points == {"regflow": "regflow._pytest_entry"}
+
+
+def test_the_entry_point_loads_nothing_without_hypothesis(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An application without hypothesis gets no plugin, and no error."""
+    import importlib
+    import importlib.util
+
+    import regflow._pytest_entry as entry
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "hypothesis" else real(name, *a),
+    )
+    assert importlib.reload(entry).pytest_plugins == []
+    monkeypatch.undo()
+    assert importlib.reload(entry).pytest_plugins == ["regflow.pytest_plugin"]
