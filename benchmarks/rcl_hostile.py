@@ -32,6 +32,8 @@ GOOD = "12345678,2024,10/02/2023,12/31/2024,,,Y\n"
 MB = 1 << 20
 
 SHAPES: dict[str, Callable[[int], str]] = {
+    # The baseline the others are compared with: a well-formed file.
+    "clean rows": lambda size: HEADER + GOOD * (size // len(GOOD)),
     "long header": lambda size: "NPN," + "x" * size + "\n" + GOOD,
     "long row": lambda size: HEADER + GOOD + "," * size + "\n" + GOOD,
     "short bad lines": lambda size: HEADER + "x\n" * (size // 2),
@@ -82,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="best of this many")
     args = parser.parse_args(argv)
     print(f"{'shape':<20} {'cpu s':>6} {'MB/s':>6} {'peak MB':>13}  found")
+    per_mb: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "TBL_RCL_1.csv"
         for name, shape in SHAPES.items():
@@ -95,10 +98,23 @@ def main(argv: list[str] | None = None) -> int:
                 found = read(path)
                 best = min(best, time.process_time() - start)
             rate = path.stat().st_size / 1e6 / best if best else float("inf")
+            per_mb[name] = best / (path.stat().st_size / 1e6)
             print(
                 f"{name:<20} {best:6.2f} {rate:6.0f} "
                 f"{peaks[0]:5.1f} -> {peaks[1]:4.1f}  {found}"
             )
+    # CPU per MB of each hostile shape against the clean file's: how much
+    # dearer a byte of hostile input is than a byte of a good list.
+    clean = per_mb.pop("clean rows")
+    worst = max(per_mb, key=per_mb.__getitem__)
+    print(
+        "ratios "
+        + " ".join(
+            f"{name.replace(' ', '_')}/clean={cost / clean:.2f}"
+            for name, cost in per_mb.items()
+        )
+    )
+    print(f"dearest per byte: {worst}")
     return 0
 
 
