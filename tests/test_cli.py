@@ -547,3 +547,32 @@ def test_reconcile_progress_shows_the_file_name_as_written(
     )
     assert_clean(code, out, err)
     assert "reading TBL_RCL_[red]1.csv " in terminal.getvalue()
+
+
+# A terminal escape (clear screen, set the window title, bell), a C1 control
+# and a right-to-left override, as a hostile id or file name would carry them.
+CONTROLS = "\x1b[2J\x1b]0;pwned\x07\x9b\u202e"
+
+
+@pytest.mark.usefixtures("wide")
+def test_control_characters_are_shown_as_escapes_never_sent_to_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ids, cells and file names holding terminal controls print them escaped."""
+    agent = f"agent{CONTROLS}"
+    db = registered_db(tmp_path / "c.sqlite3", (agent, "1234567"))
+    rcl = rcl_file(
+        tmp_path / f"TBL_RCL_{CONTROLS}1.csv", f"1234567,2024,x{CONTROLS},,,,Y"
+    )
+    runs = [
+        ("status", agent, "--db", str(db)),
+        ("overdue", "--db", str(db), "--on", "2023-10-20"),
+        ("reconcile", "--rcl", str(rcl), "--db", str(db), "--on", "2023-10-20"),
+        ("status", f"nobody{CONTROLS}", "--db", str(db)),  # the error line too
+    ]
+    for args in runs:
+        _code, out, err = run(capsys, *args)
+        assert "Traceback" not in out + err
+        for control in ("\x1b", "\x07", "\x9b", "\u202e"):
+            assert control not in out + err, (args, out, err)
+        assert "\\x1b[2J\\x1b]0;pwned\\x07\\x9b\\u202e" in out + err, (args, out, err)

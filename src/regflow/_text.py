@@ -1,12 +1,15 @@
 """The text the ``regflow`` command prints for a reconciliation run.
 
 Every value from outside (file names, agent ids, cells, event ids) reaches
-rich as :class:`~rich.text.Text`, never as markup.
+rich through :func:`text`: a :class:`~rich.text.Text`, never markup, with
+control characters shown as escapes, since rich passes ESC through and a
+cell could otherwise recolour, retitle or rewrite the analyst's terminal.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 from rich.console import Console
@@ -15,7 +18,26 @@ from rich.text import Text
 
 from .lists import Outcome, Plan, Recording
 
-__all__ = ["print_events", "print_plan"]
+__all__ = ["print_events", "print_plan", "shown", "text"]
+
+# C0 and C1 controls, DEL, and the bidirectional overrides that can make a
+# line read differently from what it holds.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def shown(value: str) -> str:
+    """*value* with its control characters written as escapes."""
+    return _CONTROLS.sub(_escape, value)
+
+
+def text(value: str, style: str = "") -> Text:
+    """*value* as rich text (never markup), its control characters escaped."""
+    return Text(shown(value), style=style)
 
 
 def _iso(day: dt.date | None) -> str:
@@ -31,7 +53,7 @@ def print_plan(
         files.add_column(column, justify="left" if column == "file" else "right")
     for listed in found.files:
         files.add_row(
-            Text(Path(listed.file).name),
+            text(Path(listed.file).name),
             str(listed.read),
             str(listed.kept),
             str(listed.ignored),
@@ -58,11 +80,11 @@ def print_plan(
             if f.problems and f.outcome is not Outcome.UNREADABLE:
                 what = f"{what}; also a skipped row: {f.problems[0]}".lstrip("; ")
             detail.add_row(
-                Text(f.agent_id),
-                Text(f.npn or ""),
+                text(f.agent_id),
+                text(f.npn or ""),
                 f.outcome.value,
                 _iso(f.due),
-                Text(what),
+                text(what),
             )
         out.print(detail)
     print_events(out, found, done)
@@ -74,15 +96,15 @@ def _print_problems(out: Console, found: Plan, examples: int) -> None:
     for kind in found.problem_kinds(examples):
         column = kind.column or "whole row"
         out.print(
-            Text(f"{Path(kind.file).name}: {kind.count} row(s) skipped, bad {column}")
+            text(f"{Path(kind.file).name}: {kind.count} row(s) skipped, bad {column}")
         )
         for problem in kind.examples:
             out.print(
-                Text(f"  line {problem.line}: {problem.reason} ({problem.value!r})")
+                text(f"  line {problem.line}: {problem.reason} ({problem.value!r})")
             )
         if kind.count > len(kind.examples):
             out.print(
-                Text(f"  ... and {kind.count - len(kind.examples)} more (see --json)")
+                text(f"  ... and {kind.count - len(kind.examples)} more (see --json)")
             )
 
 
@@ -95,10 +117,10 @@ def print_events(out: Console, found: Plan, done: Recording | None) -> None:
             table.add_column(column)
         for p in events:
             table.add_row(
-                Text(p.agent_id),
+                text(p.agent_id),
                 str(p.plan_year),
                 type(p.event).__name__,
-                Text(p.event.event_id),
+                text(p.event.event_id),
             )
         out.print(table)
     if done is None:

@@ -38,7 +38,7 @@ from ._registration import Registration
 from ._reports import overdue_json, plan_json, status_json
 from ._reports import write_findings_csv as _write_csv
 from ._states import Status
-from ._text import print_events, print_plan
+from ._text import print_events, print_plan, shown, text
 from ._workflow import Workflow
 
 if TYPE_CHECKING:
@@ -111,7 +111,9 @@ def cli() -> None:
 def _opener(progress: Progress) -> Callable[[Path], IO[str]]:
     def open_with_progress(path: Path) -> IO[str]:
         # The description is interpolated into the column's markup.
-        handle = progress.open(path, "rb", description=f"reading {escape(path.name)}")
+        handle = progress.open(
+            path, "rb", description=f"reading {escape(shown(path.name))}"
+        )
         return io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
 
     return open_with_progress
@@ -284,13 +286,13 @@ def _print_agent(reg: Registration, day: dt.date) -> None:
     flow = Workflow.for_plan_year(reg.plan_year)
     _out.print(
         Text.assemble(
-            (reg.agent_id, "bold"),
+            text(reg.agent_id, "bold"),
             f" plan year {reg.plan_year}: {reg.status.value} (Individual "
             f"{reg.individual.value}, SHOP {reg.shop.value})",
         )
     )
     _out.print(
-        Text(
+        text(
             f"  NPN {reg.npn or '-'}, portal account {reg.portal_account_id}, "
             f"version {reg.version}"
         )
@@ -350,12 +352,12 @@ def _print_overdue(late: list[Overdue], day: dt.date) -> None:
         else:
             action = "tell the agent"
         table.add_row(
-            Text(item.agent_id),
-            Text(item.npn or ""),
+            text(item.agent_id),
+            text(item.npn or ""),
             item.kind.value,
             item.due.isoformat(),
             str(item.business_days_late),
-            Text(action),
+            text(action),
         )
     _out.print(table)
     _out.print(f"{len(late)} overdue confirmation(s)")
@@ -374,12 +376,14 @@ def diagram(plan_year: int, output: Path | None) -> None:
     svg = output is not None and output.suffix.lower() == ".svg"
     # Without Graphviz, an SVG is an InvalidValue saying what to install:
     # main() prints it as one line and exits 2, as for an unwritable FILE.
-    text = Workflow.for_plan_year(plan_year).diagram(format="svg" if svg else "mermaid")
+    drawn = Workflow.for_plan_year(plan_year).diagram(
+        format="svg" if svg else "mermaid"
+    )
     if output is None:
-        click.echo(text, nl=False)
+        click.echo(drawn, nl=False)
         return
-    output.write_text(text, encoding="utf-8")
-    _out.print(f"wrote {escape(str(output))}")
+    output.write_text(drawn, encoding="utf-8")
+    _out.print(text(f"wrote {output}"))
 
 
 # -- demo -----------------------------------------------------------------------
@@ -413,7 +417,7 @@ def demo(db: str, folder: Path) -> None:
         )
         _print_states(list(repo.store.find()))
         rcl, termination = write_demo_lists(folder, roles)
-        _out.print(Text(f"wrote {rcl} and {termination}"))
+        _out.print(text(f"wrote {rcl} and {termination}"))
         _out.print("\nThe plan (what 'regflow reconcile' shows without --record):")
         found = _plan(repo, rcl, termination, DEMO_ON, quiet=True)
         print_plan(_out, found, None, 3)
@@ -428,7 +432,7 @@ def demo(db: str, folder: Path) -> None:
         ["reconcile", "--db", db, "--on", day, "--rcl", str(rcl)],
     ):
         for line in _shell_lines(["regflow", *args]):
-            _out.print(Text(line))
+            _out.print(text(line))
 
 
 def _shell_lines(words: list[str], width: int = 80) -> list[str]:
@@ -460,20 +464,20 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
             if error.ctx and error.ctx.info_name != "regflow"
             else " (see 'regflow --help')"
         )
-        _err.print(f"regflow: error: {error.format_message()}{hint}", markup=False)
+        _err.print(text(f"regflow: error: {error.format_message()}{hint}"))
         sys.exit(EXIT_BAD_INPUT)
     except click.ClickException as error:
-        _err.print(f"regflow: error: {error.format_message()}", markup=False)
+        _err.print(text(f"regflow: error: {error.format_message()}"))
         sys.exit(error.exit_code)
     except (click.Abort, KeyboardInterrupt):
         # Ctrl-C: the shell's convention, 128 + SIGINT.
         _err.print("regflow: interrupted", markup=False)
         sys.exit(EXIT_INTERRUPTED)
     except RegflowError as error:
-        _err.print(f"regflow: error: {error}", markup=False)
+        _err.print(text(f"regflow: error: {error}"))
         sys.exit(EXIT_BAD_INPUT)
     except OSError as error:
-        _err.print(f"regflow: error: {error}", markup=False)
+        _err.print(text(f"regflow: error: {error}"))
         sys.exit(EXIT_BAD_INPUT)
     sys.exit(EXIT_OK)
 
