@@ -122,10 +122,26 @@ def status_json(
     }
 
 
-_CELL_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# OWASP's list, with the full-width forms some spreadsheets also take as a
+# formula's start.
+_CELL_PREFIXES = (
+    "=",
+    "+",
+    "-",
+    "@",
+    "\t",
+    "\r",
+    "\uff1d",
+    "\uff0b",
+    "\uff0d",
+    "\uff20",
+)
 # A line break inside a cell followed by a formula start: spreadsheets may read
-# each line of a cell on its own.
-_LINE_PREFIX = re.compile(r"(\r\n|\r|\n)(?=[=+\-@\t])")
+# each line of a cell on its own. Every break str.splitlines knows, not only
+# CR and LF, as an importer may split on any of them.
+_LINE_PREFIX = re.compile(
+    "(\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029])(?=[=+\\-@\t\uff1d\uff0b\uff0d\uff20])"
+)
 
 
 def _cell(value: object) -> str:
