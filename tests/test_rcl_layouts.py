@@ -9,7 +9,7 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import attrs
 import pytest
@@ -190,3 +190,23 @@ def test_a_page_may_start_with_a_byte_order_mark(tmp_path: Path, bom: str) -> No
 def test_a_bytes_page_object_raises_saying_open_it_as_text() -> None:
     with pytest.raises(ListFormatError, match="must be opened as text"):
         list(read_rcl([io.BytesIO(b'{"results": []}')]))  # type: ignore[list-item]
+
+
+def test_plan_with_an_opener_reads_a_json_page_as_json(tmp_path: Path) -> None:
+    """An opener (the command's progress bar) does not turn a page into a CSV."""
+    opened: list[Path] = []
+
+    def opener(path: Path) -> IO[str]:
+        opened.append(path)
+        return open(path, encoding="utf-8-sig", newline="")
+
+    with Repository(SQLiteStore(str(tmp_path / "r.sqlite3"))) as repo:
+        registered(repo, "a-1", npn(1))
+        rcl = tmp_path / "rcl.json"
+        rcl.write_text(
+            page([[npn(1), "2024", "10/04/2023", "", "", "", "Y"]]), encoding="utf-8"
+        )
+        found = plan(repo, rcl=rcl, on=ON, opener=opener)
+    assert opened == [rcl]
+    assert [p.agent_id for p in found.proposals] == ["a-1"]
+    assert found.files[0].kept == 1 and found.files[0].problems == ()

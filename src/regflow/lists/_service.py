@@ -38,6 +38,7 @@ from .._rules import PlanYearRules
 from ..store import ANY_AGENCY, Repository
 from ._cells import RowProblem
 from ._csv import ListReading
+from ._json import is_json_path
 from ._rcl import read_rcl
 from ._reconcile import Finding, Outcome, reconcile
 from ._termination import TerminationRow, read_termination_list
@@ -271,7 +272,11 @@ def _read(
     handle: IO[str] | None = None
     try:
         handle = None if opener is None else opener(path)
-        source: str | os.PathLike[str] | IO[str] = path if handle is None else handle
+        source: str | os.PathLike[str] | IO[str] | list[IO[str]] = path
+        if handle is not None:
+            # An open file is read as CSV; a JSON page opened for us must be
+            # passed as a page list to be read as one.
+            source = [handle] if is_json_path(path) else handle
         reading = reader(source, npns=npns)
         rows = list(reading)
     except OSError as error:
