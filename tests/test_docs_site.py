@@ -76,7 +76,7 @@ def test_one_track_drawing_has_only_that_tracks_states() -> None:
 def test_a_track_that_is_not_a_track_is_refused() -> None:
     """diagram(track="shop") is an InvalidValue naming the argument, not a crash."""
     flow = regflow.Workflow.for_plan_year(DIAGRAM_YEAR)
-    with pytest.raises(regflow.InvalidValue, match="'track' must be a regflow.Track"):
+    with pytest.raises(regflow.InvalidValue, match=r"'track' must be a regflow\.Track"):
         flow.diagram(track="shop")  # type: ignore[arg-type]
 
 

@@ -40,10 +40,10 @@ def _exists(root: Module, path: str) -> bool:
     if head != root.name:
         return False
     try:
-        root[rest] if rest else root  # noqa: B018 - the lookup is the test
+        found = root[rest] if rest else root
     except Exception:  # a missing member, or an alias griffe cannot resolve
         return False
-    return True
+    return found is not None
 
 
 def _rewrite(obj: Object, text: str, root: Module) -> str:
@@ -62,12 +62,28 @@ def _rewrite(obj: Object, text: str, root: Module) -> str:
 
 
 def _walk(obj: Object, root: Module) -> None:
-    if obj.docstring is not None:
-        obj.docstring.value = _rewrite(obj, obj.docstring.value, root)
+    docstring = obj.docstring
+    if docstring is not None:
+        docstring.value = _rewrite(obj, docstring.value, root)
+        # Parsed already (griffe_fieldz reads the sections to add the attrs
+        # fields): the sections are what is rendered, so rewrite them too.
+        for section in docstring.__dict__.get("parsed", ()):
+            _rewrite_section(obj, section, root)
     for member in obj.members.values():
         if member.is_alias:  # documented where it is defined
             continue
         _walk(member, root)  # type: ignore[arg-type]
+
+
+def _rewrite_section(obj: Object, section: Any, root: Module) -> None:
+    if isinstance(section.value, str):
+        section.value = _rewrite(obj, section.value, root)
+        return
+    items = section.value if isinstance(section.value, list) else [section.value]
+    for item in items:
+        description = getattr(item, "description", None)
+        if isinstance(description, str):
+            item.description = _rewrite(obj, description, root)
 
 
 class SphinxRoles(Extension):
