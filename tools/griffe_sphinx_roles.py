@@ -1,5 +1,7 @@
 """A griffe extension: regflow's docstrings cross-reference in Sphinx roles.
 
+(And mark literal blocks the reST way, ``Example::``; see ``_LITERAL``.)
+
 The docstrings are Google style, but name other objects the Sphinx way
 (:class:`Registration`, :meth:`~RegistrationMachine.do_start`), which
 mkdocstrings would print verbatim. This turns each role into an optional
@@ -17,6 +19,9 @@ from typing import Any
 
 from griffe import Extension, Module, Object
 
+# reST's literal-block marker: "Strategies::" reads "Strategies:" (and a
+# lone "::" disappears) before the indented block markdown shows as code.
+_LITERAL = re.compile(r"(\S)?[ ]?::\n(?=\n)")
 _ROLE = re.compile(
     r":(?:py:)?(?P<role>class|meth|func|mod|data|attr|exc|obj|const):"
     r"`(?P<tilde>~?)(?P<target>[^`]+)`"
@@ -58,6 +63,7 @@ def _rewrite(obj: Object, text: str, root: Module) -> str:
             return code
         return f'<autoref identifier="{html.escape(path)}" optional>{code}</autoref>'
 
+    text = _LITERAL.sub(lambda m: f"{m[1]}:\n" if m[1] else "\n", text)
     return _ROLE.sub(link, text)
 
 
