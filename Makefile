@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench schemas clean
+.PHONY: demo test lint typecheck bench schemas docs docs-serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,16 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests examples benchmarks
 	$(BIN)/ruff format --check src tests examples benchmarks
 	$(BIN)/mypy --strict src
+	$(MKDOCS) build --strict
+
+# Not --quiet: it hides the warnings, and --strict then fails on none of them.
+MKDOCS := NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs
+
+docs: $(STAMP)
+	$(MKDOCS) build --strict
+
+docs-serve: $(STAMP)
+	$(MKDOCS) serve --strict -a 127.0.0.1:8001
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/lifecycle.py
@@ -33,4 +43,4 @@ schemas: $(STAMP)
 	$(BIN)/python -c "from regflow._schemas import write_shipped; write_shipped()"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache site

@@ -1,4 +1,4 @@
-"""Every example script and every ```python block in docs/ runs, as written.
+"""Every example script and every ```python block in docs/ (and its folders) runs, as written.
 
 A block whose first line is ``# needs: postgres`` runs with ``DSN`` (the test
 server, from ``REGFLOW_TEST_POSTGRES_DSN``) and ``SCHEMA`` (a fresh schema,
@@ -23,13 +23,23 @@ from store_fixtures import DSN_VAR, REQUIRE_VAR, drop_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
-PAGES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
-_BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
+PAGES = [*sorted((ROOT / "docs").glob("**/*.md")), ROOT / "README.md"]
+# A fence may carry attributes (```python title="..."); a block may be a
+# file included whole by pymdownx.snippets, run as the site shows it.
+_BLOCK = re.compile(r"^```python(?: [^\n]*)?\n(.*?)^```", re.DOTALL | re.MULTILINE)
+_SNIPPET = re.compile(r'^--8<-- "([^"]+)"\n', re.MULTILINE)
 
 
 def python_blocks(page: Path) -> list[str]:
-    """The page's ```python blocks, in order."""
-    return _BLOCK.findall(page.read_text(encoding="utf-8"))
+    """The page's ```python blocks, in order, with included files expanded."""
+    return [
+        _SNIPPET.sub(_included, block)
+        for block in _BLOCK.findall(page.read_text(encoding="utf-8"))
+    ]
+
+
+def _included(line: re.Match[str]) -> str:
+    return (ROOT / line.group(1)).read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
@@ -42,7 +52,7 @@ def test_example_runs(
     runpy.run_path(str(script), run_name="__main__")
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_docs_page_blocks_run(
     page: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -50,11 +60,12 @@ def test_docs_page_blocks_run(
     monkeypatch.chdir(tmp_path)
     # A page may register a locale; keep that from leaking into other tests.
     monkeypatch.setattr(_messages, "_CATALOGS", dict(_messages._CATALOGS))
+    name = page.relative_to(ROOT).as_posix()
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
     for number, block in enumerate(python_blocks(page), 1):
-        code = compile(block, f"{page.name} block {number}", "exec")
+        code = compile(block, f"{name} block {number}", "exec")
         if block.startswith(_NEEDS_POSTGRES):
-            _run_with_postgres(code, namespace, f"{page.name} block {number}")
+            _run_with_postgres(code, namespace, f"{name} block {number}")
         else:
             exec(code, namespace)
 

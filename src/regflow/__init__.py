@@ -67,6 +67,7 @@ from ._workflow import Decision, Workflow
 
 try:
     __version__ = version("regflow")
+    """The installed distribution's version, from its metadata (PEP 440)."""
 except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
     __version__ = "0+unknown"
 

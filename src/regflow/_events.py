@@ -77,6 +77,12 @@ class Event:
     a wrong type raises :class:`~regflow.InvalidField` naming it. Times keep
     their instant and UTC offset (see ``fixed_offset``), so that an event
     reads back from JSON or a database equal to itself, DST folds included.
+
+    Attributes:
+        event_id: the sender's id for this event, unique in the store: sending
+            the same id again returns the first outcome (idempotency).
+        at: when it happened, timezone-aware; deadlines and the plan year's
+            window are judged at this time, never at the clock's.
     """
 
     kind: ClassVar[str] = ""

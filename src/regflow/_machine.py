@@ -178,15 +178,18 @@ def _state_name(track: Track, state: TrackState) -> str:
 _TRACK_NAMES: Final = {Track.INDIVIDUAL: "individual", Track.SHOP: "shop"}
 
 
-def drawing_kwargs(specs: Sequence[EventSpec[Any]] = CATALOG) -> dict[str, Any]:
-    """A ``HierarchicalGraphMachine`` of both tracks as parallel regions, to draw.
+def drawing_kwargs(
+    specs: Sequence[EventSpec[Any]] = CATALOG, tracks: Sequence[Track] = tuple(Track)
+) -> dict[str, Any]:
+    """A ``HierarchicalGraphMachine`` of *tracks* (both, by default) as parallel
+    regions, to draw.
 
     An event possible in every state of a track that moves none (erasing
     contact details) is left out of the drawing.
     """
     regions = []
     transitions: list[dict[str, Any]] = []
-    for track in Track:
+    for track in tracks:
         name = _TRACK_NAMES[track]
         regions.append(
             {

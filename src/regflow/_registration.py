@@ -99,6 +99,32 @@ class Registration:
     in order (event *n* is version *n*), and replaying it rebuilds this
     snapshot. The Individual and SHOP registrations are two tracks,
     ``individual`` and ``shop``, summed up by :attr:`status`.
+
+    Attributes:
+        agent_id: the portal's id for the agent.
+        portal_account_id: the agent's CMS Enterprise Portal account.
+        plan_year: the plan year this registration is for.
+        agency_id: the agency (tenant) it belongs to, if the portal has several.
+        prior_year: the plan year of the agent's last completed Individual
+            registration, if any: it decides the returning track (S1).
+        individual: the Individual track's state.
+        shop: the SHOP track's state.
+        profile: the MLMS profile as last saved.
+        enrollments: the curricula enrolled in, in order.
+        completions: the curricula completed, with provider and time.
+        launch: the open launch to an approved training vendor, if any.
+        agreements: every agreement accepted or declined, in order.
+        individual_registered_at: when every required Individual agreement
+            was accepted (the registration's completion); deadlines count from it.
+        shop_registered_at: the same for the SHOP agreement.
+        certificate_printed: whether the certificate was printed (S17).
+        confirmations: the public confirmations recorded after the
+            agreements (S18-S21): the Tracker, the RCL, Find Local Help.
+        individual_listing: what the RCL last showed for the Individual track.
+        shop_listing: what the RCL last showed for the SHOP track.
+        individual_termination: the Individual track's termination, if any.
+        shop_termination: the SHOP track's termination, if any.
+        history: every accepted event, in order; event *n* is version *n*.
     """
 
     schema_version: ClassVar[int] = SCHEMA_VERSION

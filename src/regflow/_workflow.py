@@ -330,6 +330,7 @@ class Workflow:
         title: str | None = None,
         active: bool = False,
         format: str = "mermaid",
+        track: Track | None = None,
     ) -> str:
         """Return the statechart: both tracks as parallel regions, each step
         labelled with its event and condition.
@@ -340,15 +341,34 @@ class Workflow:
         and Graphviz's ``dot``). No styling, and no state marked active,
         unless ``active=True``.
 
+        Args:
+            title: the drawing's title; by default it names the plan year
+                (and the track, with *track*).
+            active: keep transitions' styling, initial states marked active.
+            format: ``"mermaid"`` or ``"svg"``.
+            track: draw only this track's region (``Track.INDIVIDUAL`` or
+                ``Track.SHOP``), a smaller drawing that reads better on a
+                page; both tracks by default.
+
         Raises:
-            InvalidValue: another format, or SVG without Graphviz installed.
+            InvalidValue: another format, a *track* that is not a
+                :class:`Track`, or SVG without Graphviz installed.
         """
         if format not in ("mermaid", "svg"):
             raise InvalidValue(f"'format' must be 'mermaid' or 'svg' (got {format!r})")
-        title = title or f"regflow registration, plan year {self.rules.plan_year}"
+        if track is not None and not isinstance(track, Track):
+            raise InvalidValue(
+                f"'track' must be a regflow.Track or None (got {track!r})"
+            )
+        tracks = tuple(Track) if track is None else (track,)
+        if title is None:
+            title = f"regflow registration, plan year {self.rules.plan_year}"
+            if track is not None:
+                title += f", {_TRACK_TITLES[track]} track"
+        specs = self._engine.specs
         if format == "svg":
-            return _svg(self._engine.specs, title, active)
-        text = _drawing(self._engine.specs, "mermaid", title).draw(None)
+            return _svg(specs, tracks, title, active)
+        text = _drawing(specs, tracks, "mermaid", title).draw(None)
         if not isinstance(text, str):  # draw(None) returns the text for mermaid
             raise DefinitionError("transitions' mermaid engine returned no text")
         if active:
@@ -361,10 +381,17 @@ class Workflow:
         )
 
 
+_TRACK_TITLES: Final = {Track.INDIVIDUAL: "Individual", Track.SHOP: "SHOP"}
+
+
 def _drawing(
-    specs: Any, engine: Literal["graphviz", "mermaid"], title: str, active: bool = True
+    specs: Any,
+    tracks: Sequence[Track],
+    engine: Literal["graphviz", "mermaid"],
+    title: str,
+    active: bool = True,
 ) -> Any:
-    """The combined graph of both tracks, in transitions' *engine*."""
+    """The combined graph of *tracks*, in transitions' *engine*."""
     import copy
 
     from transitions.extensions import HierarchicalGraphMachine
@@ -395,12 +422,12 @@ def _drawing(
         graph_engine=engine,
         show_conditions=True,
         title=title,
-        **drawing_kwargs(specs),
+        **drawing_kwargs(specs, tracks),
     )
     return machine.get_combined_graph()
 
 
-def _svg(specs: Any, title: str, active: bool) -> str:
+def _svg(specs: Any, tracks: Sequence[Track], title: str, active: bool) -> str:
     import importlib.util
     import shutil
 
@@ -410,7 +437,7 @@ def _svg(specs: Any, title: str, active: bool) -> str:
             "an SVG diagram needs Graphviz: pip install graphviz, and install "
             "Graphviz's 'dot' (apt-get install graphviz); or ask for mermaid"
         )
-    drawn = _drawing(specs, "graphviz", title, active).draw(None, format="svg")
+    drawn = _drawing(specs, tracks, "graphviz", title, active).draw(None, format="svg")
     return drawn.decode("utf-8") if isinstance(drawn, bytes) else str(drawn)
 
 

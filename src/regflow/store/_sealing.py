@@ -62,7 +62,8 @@ class Sealer:
     Args:
         key: the agent's key id and key, or ``None`` when it has none (then
             nothing can be sealed, and whatever is sealed reads as erased).
-        agency, agent_id: whom the key belongs to; bound into every seal.
+        agency: the agency of the agent the key belongs to; bound into every seal.
+        agent_id: the agent the key belongs to; bound into every seal.
         where: names the registration in a :class:`CorruptRecord`.
     """
 

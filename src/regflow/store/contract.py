@@ -415,7 +415,25 @@ def run_contract(make_store: StoreFactory) -> None:
 
 class StoreContract:
     """A pytest base class: one test per check. Subclass it as ``Test...`` and
-    define :meth:`make_store`."""
+    define :meth:`make_store`.
+
+    Its tests are added when this module is imported, one per check of
+    :data:`CHECKS`, each named for it and with its docstring:
+
+    - ``test_round_trip``: what is written is what is loaded.
+    - ``test_not_found``: an unknown registration is RegistrationNotFound.
+    - ``test_stale_write``: a write based on an old version is refused.
+    - ``test_bad_input``: writes that do not fit their version are InvalidValue.
+    - ``test_event_ids_unique``: an event id already in the log is IdempotencyConflict.
+    - ``test_duplicate_account``: one NPN per plan year (S2).
+    - ``test_find``: ``find()`` filters; keys list every registration.
+    - ``test_agencies``: one agent id in two agencies is two registrations.
+    - ``test_restore``: ``restore()`` rewrites a snapshot from the log.
+    - ``test_repository_idempotent``: an event submitted again changes nothing.
+    - ``test_repository_refusal``: a refused event stores nothing.
+    - ``test_repository_retries``: after a conflict the repository decides again.
+    - ``test_rebuild``: ``verify()`` finds nothing wrong.
+    """
 
     def make_store(self) -> Store:
         """Return a new store object on the database under test."""

@@ -337,10 +337,13 @@ class RegistrationMachine(RuleBasedStateMachine):
 
     @initialize(data=st.data())
     def begin(self, data: st.DataObject) -> None:
+        """Hypothesis's initialize step: start a drawn registration with :meth:`do_start`."""
         self.reg = self.do_start(data.draw(_starts(self.plan_year, self.at)))
 
     @rule(data=st.data(), days=st.integers(0, 2))
     def fire(self, data: st.DataObject, days: int) -> None:
+        """Hypothesis's rule: send one drawn event, valid or not, *days* later,
+        and check the embedding accepts or refuses it as the catalog says."""
         assert self.reg is not None
         self.at += dt.timedelta(days=days, minutes=1)
         before = self.reg
@@ -364,6 +367,7 @@ class RegistrationMachine(RuleBasedStateMachine):
 
     @invariant()
     def holds(self) -> None:
+        """Hypothesis's invariant: :func:`assert_invariants` after every step."""
         if self.reg is not None:
             note(f"reached individual {self.reg.individual.value}")
             note(f"reached shop {self.reg.shop.value}")
