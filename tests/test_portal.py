@@ -177,6 +177,7 @@ def test_agency_page_pages_and_needs_action(client: TestClient) -> None:
         "acme-017": "escalated",
         "acme-018": "npn_invalid",
         "acme-019": "terminated",
+        "acme-020": "rcl_overdue",  # its SHOP listing
     }
 
 
@@ -237,3 +238,51 @@ def test_portal_on_postgres() -> None:
             assert c.get("/agencies/acme/agents/nobody").status_code == 404
     finally:
         drop_schema(dsn, schema)
+
+
+def test_login_refuses_a_blank_agent_id(client: TestClient) -> None:
+    form = {
+        "event_id": "e-1",
+        "agency": "acme",
+        "agent_id": " ",
+        "portal_account_id": "p",
+    }
+    answer = client.post("/login", data=form)
+    assert answer.status_code == 422
+    assert "agent_id" in html.unescape(answer.text) and 'role="alert"' in answer.text
+    unknown = client.post("/login", data={**form, "agency": "elsewhere"})
+    assert unknown.status_code == 404
+
+
+def test_what_agents_type_is_escaped(client: TestClient) -> None:
+    odd = "o'neil <b>&/x"
+    form = {
+        "event_id": "e-2",
+        "agency": "acme",
+        "agent_id": odd,
+        "portal_account_id": "p",
+    }
+    first = client.post("/login", data=form, follow_redirects=False)
+    assert first.headers["location"].startswith(
+        "/agencies/acme/agents/o%27neil%20%3Cb%3E%26%2Fx?"
+    )
+    page = client.get(first.headers["location"]).text
+    assert "<b>&" not in page and "o&#39;neil &lt;b&gt;&amp;/x" in page
+    script = "<script>alert(1)</script>"
+    profile = {
+        **_hidden(page, "save_profile"),
+        "f.profile.contact.name": script,
+        "f.profile.contact.email": "e@example.com",
+        "f.profile.contact.phone": "1",
+    }
+    saved = client.post(_action(page), data=profile)
+    assert saved.status_code == 200 and script not in saved.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in saved.text
+    listing = client.get("/agencies/acme?status=in_progress").text
+    assert "o%27neil%20%3Cb%3E%26%2Fx" in listing
+
+
+def _action(page: str) -> str:
+    found = re.search(r'<form method="post" action="([^"]+/events[^"]*)"', page)
+    assert found is not None
+    return html.unescape(found[1])

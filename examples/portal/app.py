@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Final
+from urllib.parse import quote
 
 import attrs
 from fastapi import Depends, FastAPI, Request
@@ -40,6 +41,8 @@ __all__ = [
 
 HERE: Final = Path(__file__).resolve().parent
 TEMPLATES: Final = Jinja2Templates(directory=HERE / "templates")
+# An agent id in a URL path: any character, one segment.
+TEMPLATES.env.filters["path"] = lambda value: quote(str(value), safe="")
 
 
 def utc_now() -> dt.datetime:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from typing import Any, Final
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
@@ -35,9 +36,9 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v for k, v in posted.items() if isinstance(v, str)}
 
 
-def _agent_url(agency: str, agent_id: str, locale: str, **query: str) -> str:
-    url = f"/agencies/{agency}/agents/{agent_id}?lang={locale}"
-    return url + "".join(f"&{k}={v}" for k, v in query.items())
+def _agent_url(agency: str, agent_id: str, locale: str, tail: str = "", **query: str) -> str:
+    path = f"/agencies/{quote(agency, safe='')}/agents/{quote(agent_id, safe='')}{tail}"
+    return f"{path}?{urlencode({'lang': locale, **query})}"
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -117,7 +118,7 @@ async def _start(
         await repo.renew(agent_id, year, event_id=event_id, at=now)
 
 
-@router.get("/agencies/{agency}/agents/{agent_id}", response_class=HTMLResponse)
+@router.get("/agencies/{agency}/agents/{agent_id:path}", response_class=HTMLResponse)
 async def agent_page(
     request: Request,
     agency: str,
@@ -181,11 +182,11 @@ def _agent(
         late=late,
         done=labels.get(done, ""),
         errors=errors,
-        action=f"/agencies/{agency}/agents/{reg.agent_id}/events?lang={locale}",
+        action=_agent_url(agency, reg.agent_id, locale, "/events"),
     )
 
 
-@router.post("/agencies/{agency}/agents/{agent_id}/events", response_class=HTMLResponse)
+@router.post("/agencies/{agency}/agents/{agent_id:path}/events", response_class=HTMLResponse)
 async def send_event(
     request: Request,
     agency: str,
@@ -263,20 +264,20 @@ async def agency_page(
 async def _needs_action(repo: AsyncRepository, portal: Portal) -> list[dict[str, Any]]:
     """Agents to look at: RCL overdue, NPN not valid, terminated (first 100 each)."""
     year, rows = portal.plan_year, []
-    waiting = [
-        r
-        for state in (
-            regflow.IndividualState.REGISTERED,
-            regflow.IndividualState.ESCALATED,
-        )
-        for r in await repo.page(plan_year=year, individual=state, limit=100)
-    ]
+    waiting: dict[str, regflow.Registration] = {}
+    for filters in (
+        {"individual": regflow.IndividualState.REGISTERED},
+        {"individual": regflow.IndividualState.ESCALATED},
+        {"shop": regflow.ShopState.REGISTERED},
+    ):
+        for reg in await repo.page(plan_year=year, limit=100, **filters):
+            waiting[reg.agent_id] = reg
     today = portal.now().astimezone(_ET).date()
-    by_id = {r.agent_id: r for r in waiting}
-    for late in regflow.overdue(waiting, on=today):
+    for late in regflow.overdue(waiting.values(), on=today):
         if late.kind is regflow.Confirmation.RCL:
             reason = "escalated" if late.escalated else "rcl_overdue"
-            rows.append(_row(by_id[late.agent_id], reason, late.business_days_late))
+            row = _row(waiting[late.agent_id], reason, late.business_days_late)
+            rows.append({**row, "track": late.track.value})
     for status in (regflow.Status.ACTION_NEEDED, regflow.Status.TERMINATED):
         for reg in await repo.page(plan_year=year, status=status, limit=100):
             flagged = (
@@ -296,4 +297,5 @@ def _row(
         "name": contact.name if contact is not None else "",
         "reason": reason,
         "late": late,
+        "track": "",
     }
