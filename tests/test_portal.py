@@ -207,6 +207,15 @@ def test_outbox_written_once(client: TestClient, tmp_path: Path) -> None:
     assert "acme-017" in client.get("/agencies/acme").text.split('id="outbox"')[1]
 
 
+def test_outbox_once_across_restarts(tmp_path: Path) -> None:
+    database = str(tmp_path / "portal.sqlite3")
+    with _client(database) as first:
+        assert _deliver(first) == 1
+    with _client(database) as second:  # a new process on the same file
+        assert _deliver(second) == 0
+        assert second.get("/").text.count(">20<") == 1  # seeded once, not twice
+
+
 def test_worker_in_the_lifespan_writes_the_outbox(tmp_path: Path) -> None:
     database = str(tmp_path / "p.sqlite3")
     settings = Settings(

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Final
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
+import attrs
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -36,7 +37,9 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v for k, v in posted.items() if isinstance(v, str)}
 
 
-def _agent_url(agency: str, agent_id: str, locale: str, tail: str = "", **query: str) -> str:
+def _agent_url(
+    agency: str, agent_id: str, locale: str, tail: str = "", **query: str
+) -> str:
     path = f"/agencies/{quote(agency, safe='')}/agents/{quote(agent_id, safe='')}{tail}"
     return f"{path}?{urlencode({'lang': locale, **query})}"
 
@@ -186,7 +189,9 @@ def _agent(
     )
 
 
-@router.post("/agencies/{agency}/agents/{agent_id:path}/events", response_class=HTMLResponse)
+@router.post(
+    "/agencies/{agency}/agents/{agent_id:path}/events", response_class=HTMLResponse
+)
 async def send_event(
     request: Request,
     agency: str,
@@ -217,13 +222,11 @@ async def send_event(
 def _event(
     portal: Portal, reg: regflow.Registration, form: Mapping[str, str], kind: str
 ) -> ev.Event:
-    menu = portal.flow.explain(reg, at=portal.now())
-    option = menu.option(kind)  # InvalidValue for a kind that does not exist
+    now = portal.now()
+    option = portal.flow.explain(reg, at=now).option(kind)  # InvalidValue if unknown
     if option.actor is not regflow.Actor.AGENT:
         raise regflow.InvalidValue(f"{kind!r} is not the agent's to send")
-    return read_event(
-        option.event, form, event_id=form.get("event_id", ""), at=portal.now()
-    )
+    return read_event(option.event, form, event_id=form.get("event_id", ""), at=now)
 
 
 @router.get("/agencies/{agency}", response_class=HTMLResponse)
@@ -261,7 +264,23 @@ async def agency_page(
     )
 
 
-async def _needs_action(repo: AsyncRepository, portal: Portal) -> list[dict[str, Any]]:
+@attrs.frozen
+class NeedsAction:
+    """One row of the agency's "needs action" table."""
+
+    reg: regflow.Registration
+    reason: str  # rcl_overdue, escalated, npn_invalid or terminated
+    track: regflow.Track = regflow.Track.INDIVIDUAL
+    late: int | None = None  # business days
+
+    @property
+    def name(self) -> str:
+        """The agent's name, if the profile has one."""
+        contact = self.reg.profile.contact
+        return contact.name if contact is not None else ""
+
+
+async def _needs_action(repo: AsyncRepository, portal: Portal) -> list[NeedsAction]:
     """Agents to look at: RCL overdue, NPN not valid, terminated (first 100 each)."""
     year, rows = portal.plan_year, []
     waiting: dict[str, regflow.Registration] = {}
@@ -276,26 +295,13 @@ async def _needs_action(repo: AsyncRepository, portal: Portal) -> list[dict[str,
     for late in regflow.overdue(waiting.values(), on=today):
         if late.kind is regflow.Confirmation.RCL:
             reason = "escalated" if late.escalated else "rcl_overdue"
-            row = _row(waiting[late.agent_id], reason, late.business_days_late)
-            rows.append({**row, "track": late.track.value})
+            reg = waiting[late.agent_id]
+            rows.append(NeedsAction(reg, reason, late.track, late.business_days_late))
     for status in (regflow.Status.ACTION_NEEDED, regflow.Status.TERMINATED):
         for reg in await repo.page(plan_year=year, status=status, limit=100):
             flagged = (
                 reg.individual is regflow.IndividualState.NPN_INVALID
                 or reg.shop is regflow.ShopState.NPN_INVALID
             )
-            rows.append(_row(reg, "npn_invalid" if flagged else "terminated"))
+            rows.append(NeedsAction(reg, "npn_invalid" if flagged else "terminated"))
     return rows
-
-
-def _row(
-    reg: regflow.Registration, reason: str, late: int | None = None
-) -> dict[str, Any]:
-    contact = reg.profile.contact
-    return {
-        "reg": reg,
-        "name": contact.name if contact is not None else "",
-        "reason": reason,
-        "late": late,
-        "track": "",
-    }
