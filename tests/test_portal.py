@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 from portal import Settings, create_app, deliver
 from portal.app import Portal, plan_year_on
 
-NOW = dt.datetime(2026, 10, 20, 15, tzinfo=dt.timezone.utc)  # plan year 2026
+NOW = dt.datetime(2026, 10, 20, 15, tzinfo=dt.timezone.utc)
+YEAR = plan_year_on(NOW.date())  # 2026
 
 
 def _client(database: str, **options: Any) -> TestClient:
@@ -47,6 +48,25 @@ def _portal(client: TestClient) -> Portal:
     return portal
 
 
+def _call(client: TestClient, function: Any, *args: Any) -> Any:
+    """Run a coroutine function in the app's event loop."""
+    assert client.portal is not None, "use the client in a with block"
+    return client.portal.call(function, *args)
+
+
+def _load(client: TestClient, agent_id: str) -> regflow.Registration:
+    reg: regflow.Registration = _call(
+        client, _portal(client).repository("acme").load, agent_id, YEAR
+    )
+    return reg
+
+
+def _find(pattern: str, text: str, group: int = 0) -> str:
+    found = re.search(pattern, text, re.S)
+    assert found is not None, pattern
+    return found[group]
+
+
 def _deliver(client: TestClient) -> int:
     portal = _portal(client)
 
@@ -55,7 +75,8 @@ def _deliver(client: TestClient) -> int:
             portal.repository(ANY_AGENCY), portal.database.outbox, now=NOW
         )
 
-    return client.portal.call(run)  # type: ignore[union-attr]
+    written: int = _call(client, run)
+    return written
 
 
 def _hidden(page: str, kind: str) -> dict[str, str]:
@@ -82,7 +103,7 @@ def test_start_page_lists_agencies_with_counts(client: TestClient) -> None:
 
 def test_login_walk_and_double_submit(client: TestClient) -> None:
     login = client.get("/")
-    event_id = re.search(r'name="event_id" value="([^"]+)"', login.text)[1]  # type: ignore[index]
+    event_id = _find(r'name="event_id" value="([^"]+)"', login.text, 1)
     form = {
         "event_id": event_id,
         "agency": "acme",
@@ -106,11 +127,9 @@ def test_login_walk_and_double_submit(client: TestClient) -> None:
         "f.profile.npn": "12345678",
     }
     sent = client.post("/agencies/acme/agents/new-1/events", data=profile)
-    assert sent.status_code == 200 and "Saved" in sent.text
+    assert sent.status_code == 200 and "Done: Saving the profile" in sent.text
     client.post("/agencies/acme/agents/new-1/events", data=profile)  # again: kept once
-    reg = client.portal.call(  # type: ignore[union-attr]
-        _portal(client).repository("acme").load, "new-1", 2026
-    )
+    reg = _load(client, "new-1")
     assert reg.version == 2 and reg.profile.npn == regflow.NPN.parse("12345678")
     assert reg.enrollments == (regflow.Curriculum.RETURNING,)
 
@@ -142,7 +161,7 @@ def test_tampered_forms_are_refused_with_a_message(client: TestClient) -> None:
         assert answer.status_code == 422, message
         assert message in html.unescape(answer.text), message
         assert "Traceback" not in answer.text
-    reg = client.portal.call(_portal(client).repository("acme").load, "acme-015", 2026)  # type: ignore[union-attr]
+    reg = _load(client, "acme-015")
     assert reg.individual is regflow.IndividualState.AGREEMENTS_PENDING  # nothing sent
 
 
@@ -152,7 +171,7 @@ def test_refusal_in_spanish(client: TestClient) -> None:
     url = "/agencies/acme/agents/acme-013/events?lang=es"  # only started
     answer = client.post(url, data={"kind": "complete_profile", "event_id": "x-1"})
     assert answer.status_code == 422
-    reg = client.portal.call(_portal(client).repository("acme").load, "acme-013", 2026)  # type: ignore[union-attr]
+    reg = _load(client, "acme-013")
     probe = regflow.events.CompleteProfile(event_id="x-1", at=NOW)
     reasons = _portal(client).flow.check(reg, probe).messages("es")
     assert reasons and all(r in html.unescape(answer.text) for r in reasons)
@@ -168,7 +187,7 @@ def test_agency_page_pages_and_needs_action(client: TestClient) -> None:
     assert after is not None
     second = client.get(f"/agencies/acme?status=certified&after={after[1]}").text
     assert "acme-011" in second and "acme-001<" not in second
-    needs = re.search(r'id="needs-action".*?</table>', page, re.S)[0]  # type: ignore[index]
+    needs = _find(r'id="needs-action".*?</table>', page)
     reasons = dict(
         re.findall(r'agents/(acme-\d+)\?lang=en">.*?badge reason (\w+)', needs, re.S)
     )
@@ -295,3 +314,36 @@ def _action(page: str) -> str:
     found = re.search(r'<form method="post" action="([^"]+/events[^"]*)"', page)
     assert found is not None
     return html.unescape(found[1])
+
+
+def test_vendor_training_through_the_portal(client: TestClient) -> None:
+    page = client.get("/agencies/acme/agents/acme-014").text  # training
+    launch = _hidden(page, "launch_vendor_training")
+    assert launch["f.vendor"] == "HealthSherpa" and "f.launch_id" not in launch
+    sent = client.post("/agencies/acme/agents/acme-014/events", data=launch)
+    assert 'id="vendor"' in sent.text
+    reg = _load(client, "acme-014")
+    assert reg.individual is regflow.IndividualState.VENDOR_TRAINING
+    assert reg.launch is not None and reg.launch.launch_id.startswith("launch-")
+    assert reg.launch.expires_at == NOW + dt.timedelta(days=1)  # the portal's
+    callback = dict(
+        re.findall(r'name="(agent_id|vendor|launch_id)" value="([^"]*)"', sent.text)
+    )
+    for _ in range(2):  # a vendor that retries
+        done = client.post("/agencies/acme/vendor-completions", data=callback)
+        assert done.status_code == 200
+    assert (
+        _load(client, "acme-014").individual is regflow.IndividualState.VENDOR_COMPLETED
+    )
+    forged = client.post(
+        "/agencies/acme/vendor-completions", data={**callback, "launch_id": "guess"}
+    )
+    assert forged.status_code == 422 and 'id="refusal"' in forged.text
+    page = client.get("/agencies/acme/agents/acme-014").text
+    client.post(
+        "/agencies/acme/agents/acme-014/events", data=_hidden(page, "portal_login")
+    )
+    assert (
+        _load(client, "acme-014").individual
+        is regflow.IndividualState.AGREEMENTS_PENDING
+    )

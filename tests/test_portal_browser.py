@@ -115,7 +115,7 @@ def test_returning_agent_walks_to_registered(
     _type(driver, "f.profile.contact.phone", "555-0199")
     _type(driver, "f.profile.npn", "19876543")
     _click(driver, form + "button")
-    assert "Saved" in _text(driver, ".notice")
+    assert "Done" in _text(driver, ".notice")
 
     _click(driver, "#option-complete_profile button")
     assert "Training" in _text(driver, "#track-individual")

@@ -31,7 +31,6 @@ __all__ = [
     "Input",
     "PORTAL_FILLS",
     "cards",
-    "event_class",
     "read_event",
 ]
 
@@ -45,12 +44,6 @@ PORTAL_FILLS: Final[Mapping[str, Callable[[dt.datetime], str]]] = {
     # The fields the catalog says the portal fills (``FormField.filled_by``).
     "launch_id": lambda now: f"launch-{uuid.uuid4().hex}",
     "expires_at": lambda now: (now + dt.timedelta(days=1)).isoformat(),
-}
-
-_EVENTS: Final[dict[str, type[ev.Event]]] = {
-    cls.kind: cls
-    for cls in (getattr(ev, name) for name in ev.__all__)
-    if isinstance(cls, type) and issubclass(cls, ev.Event) and cls.kind
 }
 
 
@@ -89,11 +82,6 @@ class Card:
     actions: tuple[Action, ...]
 
 
-def event_class(kind: str) -> type[ev.Event] | None:
-    """The event class of a kind, e.g. ``accept_agreement``."""
-    return _EVENTS.get(kind)
-
-
 def cards(menu: regflow.Menu, reg: regflow.Registration) -> tuple[Card, ...]:
     """The agent's options of *menu*, each with its inputs and buttons."""
     found = []
@@ -129,35 +117,38 @@ def cards(menu: regflow.Menu, reg: regflow.Registration) -> tuple[Card, ...]:
 
 
 def read_event(
-    cls: type[ev.Event], form: Mapping[str, str], *, event_id: str, at: dt.datetime
+    option: regflow.Option,
+    form: Mapping[str, str],
+    *,
+    event_id: str,
+    at: dt.datetime,
 ) -> ev.Event:
-    """Build the event a form posted: its fields, the portal's, id and time.
+    """Build the event of *option* a form posted: the agent's fields from the
+    form, the portal's from ``PORTAL_FILLS``, and the id and time given.
 
     Raises:
         SerializationError: a value is missing, malformed or tampered with.
     """
     data: dict[str, Any] = {"event_id": event_id, "at": at.isoformat()}
-    schema = _schema(cls)
-    for name, node in schema["properties"].items():
-        if name in ("type", "event_id", "at"):
+    schema = _schema(option.event)
+    for field in option.fields:
+        if field.filled_by is regflow.Actor.PORTAL:
+            data[field.name] = PORTAL_FILLS[field.name](at)
             continue
-        if name in PORTAL_FILLS:
-            data[name] = PORTAL_FILLS[name](at)
-            continue
-        value = _read(FIELD + name, node, schema.get("$defs", {}), form)
+        node = schema["properties"][field.name]
+        value = _read(FIELD + field.name, node, schema.get("$defs", {}), form)
         if value is not _MISSING:
-            data[name] = value
-    return regflow.from_dict(data, cls)
+            data[field.name] = value
+    return regflow.from_dict(data, option.event)
 
 
 def _schema(cls: type[ev.Event]) -> dict[str, Any]:
-    found = _SCHEMAS.get(cls)
-    if found is None:
-        found = _SCHEMAS[cls] = regflow.json_schema(cls)
-    return found
+    if cls.kind not in _SCHEMAS:  # one per event type, built on first use
+        _SCHEMAS[cls.kind] = regflow.json_schema(cls)
+    return _SCHEMAS[cls.kind]
 
 
-_SCHEMAS: dict[type[ev.Event], dict[str, Any]] = {}
+_SCHEMAS: dict[str, dict[str, Any]] = {}
 
 
 def _node(node: Mapping[str, Any], defs: Mapping[str, Any]) -> tuple[Any, bool]:

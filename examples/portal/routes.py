@@ -186,6 +186,10 @@ def _agent(
         done=labels.get(done, ""),
         errors=errors,
         action=_agent_url(agency, reg.agent_id, locale, "/events"),
+        vendor_action=f"/agencies/{quote(agency, safe='')}/vendor-completions?lang={locale}",
+        at_vendor=reg.launch
+        if reg.individual is regflow.IndividualState.VENDOR_TRAINING
+        else None,
     )
 
 
@@ -226,7 +230,42 @@ def _event(
     option = portal.flow.explain(reg, at=now).option(kind)  # InvalidValue if unknown
     if option.actor is not regflow.Actor.AGENT:
         raise regflow.InvalidValue(f"{kind!r} is not the agent's to send")
-    return read_event(option.event, form, event_id=form.get("event_id", ""), at=now)
+    return read_event(option, form, event_id=form.get("event_id", ""), at=now)
+
+
+@router.post("/agencies/{agency}/vendor-completions")
+async def vendor_completion(
+    request: Request, agency: str, repo: AgencyRepo, portal: PortalDep, locale: Locale
+) -> Response:
+    """A vendor reports a completed training for the portal's launch (S13-S15).
+
+    A real vendor calls this from its own server; the demo's agent page has
+    a button for it. The event id is the launch's, so a vendor that retries
+    is harmless.
+    """
+    form = await _form(request)
+    agent_id, launch_id = form.get("agent_id", ""), form.get("launch_id", "")
+    reg = await repo.load(agent_id, portal.plan_year)
+    event = ev.CompleteVendorTraining(
+        event_id=f"vendor-{launch_id}",
+        at=portal.now(),
+        vendor=form.get("vendor", ""),
+        launch_id=launch_id,
+        agent_id=agent_id,
+        plan_year=portal.plan_year,
+    )
+    try:
+        await repo.apply(agent_id, portal.plan_year, event)
+    except regflow.StepRefused as refused:
+        messages = tuple(r.message(locale) for r in refused.refusals)
+        return _agent(request, portal, agency, reg, locale, errors=messages, status=422)
+    except regflow.RegflowError as error:
+        return _agent(
+            request, portal, agency, reg, locale, errors=(str(error),), status=422
+        )
+    return RedirectResponse(
+        _agent_url(agency, agent_id, locale, done=event.kind), status_code=303
+    )
 
 
 @router.get("/agencies/{agency}", response_class=HTMLResponse)
