@@ -144,6 +144,8 @@ def test_unknown_agent_and_agency_are_404_pages(client: TestClient) -> None:
         assert page.status_code == 404
         assert "<h1>Not found</h1>" in page.text and "Traceback" not in page.text
     assert client.get("/agencies/acme?after=garbage").status_code == 404
+    wrong = client.get("/login")  # a form's address, typed in
+    assert wrong.status_code == 405 and "<h1>" in wrong.text
 
 
 def test_tampered_forms_are_refused_with_a_message(client: TestClient) -> None:
@@ -176,6 +178,8 @@ def test_refusal_in_spanish(client: TestClient) -> None:
     reasons = _portal(client).flow.check(reg, probe).messages("es")
     assert reasons and all(r in html.unescape(answer.text) for r in reasons)
     assert "No se aceptó" in answer.text
+    # Its language switch leads to the agent's page, not to the post's address.
+    assert 'href="/agencies/acme/agents/acme-013?lang=en"' in answer.text
     menu = client.get("/agencies/acme/agents/acme-013?lang=es").text
     assert "Lo que puede hacer ahora" in menu and 'lang="es"' in menu
 

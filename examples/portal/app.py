@@ -17,6 +17,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import URL
 from starlette.exceptions import HTTPException
 
 import regflow
@@ -138,12 +139,21 @@ AgencyRepo = Annotated[AsyncRepository, Depends(get_agency_repo)]
 
 
 def render(
-    request: Request, name: str, locale: str, status: int = 200, **context: Any
+    request: Request,
+    name: str,
+    locale: str,
+    status: int = 200,
+    *,
+    here: str | None = None,
+    **context: Any,
 ) -> HTMLResponse:
-    """Render a template with the portal's words in *locale*."""
-    switch = {
-        other: str(request.url.include_query_params(lang=other)) for other in LOCALES
-    }
+    """Render a template with the portal's words in *locale*.
+
+    *here* is the page's own address, for the language switch, when the
+    request's is not (a form post redrawn with a refusal).
+    """
+    address = URL(here) if here is not None else request.url
+    switch = {other: str(address.include_query_params(lang=other)) for other in LOCALES}
     return TEMPLATES.TemplateResponse(
         request,
         name,
@@ -199,20 +209,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Response:
         locale = pick_locale(request.query_params.get("lang"))
-        return render(request, "error.html", locale, 404, message=exc.what)
+        return render(request, "error.html", locale, 404, here="/", message=exc.what)
 
     @app.exception_handler(regflow.RegistrationNotFound)
     async def no_registration(
         request: Request, exc: regflow.RegistrationNotFound
     ) -> Response:
         locale = pick_locale(request.query_params.get("lang"))
-        return render(request, "error.html", locale, 404, message=str(exc))
+        return render(request, "error.html", locale, 404, here="/", message=str(exc))
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         locale = pick_locale(request.query_params.get("lang"))
-        return render(
-            request, "error.html", locale, exc.status_code, message=exc.detail
-        )
+        status, detail = exc.status_code, exc.detail
+        return render(request, "error.html", locale, status, here="/", message=detail)
 
     return app
