@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench schemas docs docs-serve clean
+.PHONY: demo portal test lint typecheck bench schemas docs docs-serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,12 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/regflow demo
+
+# The reference portal (examples/portal): seeds portal.sqlite3 on first run,
+# then serves http://127.0.0.1:8000 (PostgreSQL: PORTAL_DATABASE=postgresql://...).
+PORTAL_DATABASE ?= portal.sqlite3
+portal: $(STAMP)
+	PYTHONPATH=examples $(BIN)/python -m portal --database '$(PORTAL_DATABASE)'
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
