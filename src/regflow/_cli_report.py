@@ -117,7 +117,8 @@ def write_report(
     try:
         return write(found, output)
     except OSError as error:
-        raise BadInput(f"cannot write {output}: {error.strerror or error}") from None
+        where = error.filename or output
+        raise BadInput(f"cannot write {where}: {error.strerror or error}") from None
 
 
 @click.command()
@@ -202,7 +203,7 @@ def demo_report(db: str, output: Path | None, rcl: Path, termination: Path) -> N
     if _extra_missing():
         from .report import EXTRA_HINT
 
-        _out.print(f"\nNo report: {EXTRA_HINT}")
+        _out.print(Text(f"\nNo report: {EXTRA_HINT}"))
         return
     paths = write_report(
         db,

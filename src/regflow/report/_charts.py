@@ -14,6 +14,8 @@ import io
 import re
 from typing import TYPE_CHECKING, Any, Final
 
+import matplotlib
+
 from .._errors import InvalidValue
 from ._texts import text
 
@@ -49,9 +51,12 @@ def _figure(width: float, height: float) -> tuple[Any, Any]:
 
 def _svg(figure: Any, title: str) -> str:
     out = io.StringIO()
-    figure.savefig(
-        out, format="svg", metadata={"Date": None, "Creator": None, "Title": title}
-    )
+    # Ids are hashes of the salt and what they name; a salt per chart keeps
+    # the two charts' ids apart on one page.
+    matplotlib.rcParams["svg.hashsalt"] = f"regflow-report-{title}"
+    # No metadata at all: no date to differ between runs, no RDF block.
+    none = {"Date": None, "Creator": None, "Format": None, "Type": None}
+    figure.savefig(out, format="svg", metadata=none)
     # The XML prologue and doctype belong to a file; inline, the <svg> element.
     drawn = _PROLOGUE.sub("", out.getvalue(), count=1)
     if _UNSAFE.search(drawn):  # matplotlib draws none; the HTML must never run one
@@ -61,7 +66,6 @@ def _svg(figure: Any, title: str) -> str:
 
 def funnel_svg(report: Readiness) -> str:
     """Agents by step, Individual and SHOP side by side, as an SVG element."""
-    import matplotlib
 
     locale = report.locale
     # Those not taking part (SHOP not chosen, not an agent) are no step of a
@@ -101,7 +105,6 @@ def funnel_svg(report: Readiness) -> str:
 
 def trend_svg(report: Readiness) -> str:
     """Certified agents per day, with the report date and Open Enrollment marked."""
-    import matplotlib
     import matplotlib.dates as mdates
 
     locale = report.locale

@@ -187,10 +187,13 @@ def write(report: Readiness, html: str | os.PathLike[str]) -> tuple[Path, Path, 
 
     Raises:
         InvalidValue: the ``report`` extra is missing.
-        OSError: the folder cannot be written.
+        OSError: the folder cannot be written, or a name is a folder.
     """
     target = Path(html)
     paths = (target, target.with_suffix(".csv"), target.with_suffix(".json"))
+    for path in paths:
+        if path.is_dir():  # os.replace would fail after the others were renamed
+            raise IsADirectoryError(21, "it is a folder", str(path))
     contents = (to_html(report), to_csv(report), to_json(report))
     temporary: list[Path] = []
     try:
