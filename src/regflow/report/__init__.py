@@ -15,11 +15,9 @@ the HTML (Jinja2, and matplotlib for its charts) is the ``report`` extra:
 from __future__ import annotations
 
 from .._public import publish as _publish
+from ._actions import ActionGroup, ActionItem, AuditedList
 from ._data import (
     STEPS,
-    ActionGroup,
-    ActionItem,
-    AuditedList,
     FunnelStep,
     Readiness,
     TrendPoint,

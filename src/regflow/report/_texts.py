@@ -59,6 +59,7 @@ _EN: Final[dict[str, str]] = {
     "chart.on": "report date",
     "card.days_left": "business days left before Open Enrollment ({date})",
     "card.certified": "certified for the Individual Marketplace",
+    "card.action": "need action",
     "track.individual": "Individual",
     "track.shop": "SHOP",
     "step.profile": "profile",
@@ -82,7 +83,17 @@ _EN: Final[dict[str, str]] = {
     "next.step": "{label}",
     "next.rcl_overdue": "Send the prepared email to {to}",
     "next.escalated": "Wait for the help desk's answer; check the next RCL",
-    "next.confirmation": "Look the agent up on {kind}: it should show them by now",
+    "next.tracker": (
+        "Look the agent up on the Agent Broker Registration Tracker: it should "
+        "list them by now"
+    ),
+    "next.find_local_help": (
+        "Look the agent up on Find Local Help: it should list them by now"
+    ),
+    "next.rcl": (
+        "Check the next RCL for the SHOP listing; write to the help desk if it "
+        "is still missing"
+    ),
     "next.npn_invalid": (
         "Check NPN {npn} against NIPR (a valid license with a health line of "
         "authority) and correct the profile"
@@ -144,6 +155,7 @@ _ES: Final[dict[str, str]] = {
     "chart.on": "fecha del informe",
     "card.days_left": "días laborables antes de la Inscripción Abierta ({date})",
     "card.certified": "certificados para el Mercado Individual",
+    "card.action": "requieren acción",
     "track.individual": "Individual",
     "track.shop": "SHOP",
     "step.profile": "perfil",
@@ -169,7 +181,14 @@ _ES: Final[dict[str, str]] = {
     "next.step": "{label}",
     "next.rcl_overdue": "Enviar el correo preparado a {to}",
     "next.escalated": "Esperar la respuesta de la mesa de ayuda; revisar la próxima RCL",
-    "next.confirmation": ("Buscar al agente en {kind}: ya debería aparecer"),
+    "next.tracker": (
+        "Buscar al agente en el Agent Broker Registration Tracker: ya debería aparecer"
+    ),
+    "next.find_local_help": "Buscar al agente en Find Local Help: ya debería aparecer",
+    "next.rcl": (
+        "Revisar la próxima RCL para la inscripción de SHOP; escribir a la mesa "
+        "de ayuda si sigue faltando"
+    ),
     "next.npn_invalid": (
         "Verificar el NPN {npn} en NIPR (licencia vigente con autorización de "
         "salud) y corregir el perfil"
