@@ -484,3 +484,18 @@ def test_bad_arguments_are_typed_errors() -> None:
     ):
         with pytest.raises(regflow.InvalidValue):
             readiness([], **kwargs)  # type: ignore[arg-type]
+
+
+def test_the_report_speaks_both_shipped_locales() -> None:
+    """Every report text has English and Spanish, with the same parameters."""
+    from string import Formatter
+
+    from regflow.report._texts import REPORT_TEXTS
+
+    en, es = REPORT_TEXTS["en"], REPORT_TEXTS["es"]
+    assert set(en) == set(es)
+
+    def fields(text: str) -> set[str]:
+        return {name for _, name, _, _ in Formatter().parse(text) if name}
+
+    assert all(fields(en[k]) == fields(es[k]) for k in en)
