@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/store.py
 	$(BIN)/python benchmarks/rcl.py
 	$(BIN)/python benchmarks/rcl_hostile.py
+	$(BIN)/python benchmarks/report.py
 
 schemas: $(STAMP)
 	$(BIN)/python -c "from regflow._schemas import write_shipped; write_shipped()"

@@ -29,6 +29,7 @@ MODULES = {
     "regflow.store": "store",
     "regflow.lists": "lists",
     "regflow.testing": "testing",
+    "regflow.report": "report",
 }
 _ID = re.compile(r'\bid="([^"]+)"')
 # a role left as written: ":class:`X`", or after markdown ":class:<code>X</code>"
@@ -36,7 +37,7 @@ _RAW_ROLE = re.compile(r":(?:class|meth|func|mod|data|attr|exc|obj|const):(?:`|<
 
 
 def public_names() -> Iterator[tuple[str, str, object]]:
-    """(module, name, object) for every name of the five modules' ``__all__``."""
+    """(module, name, object) for every name of the public modules' ``__all__``."""
     for module_name in MODULES:
         module = importlib.import_module(module_name)
         for name in module.__all__:

@@ -173,10 +173,11 @@ def test_demo_suggestions_run_as_printed_within_80_columns(
     code, out, _ = run(capsys, "demo")
     assert code == 0
     assert "would record" in out and "Recording it" in out
-    lines = out.split("Try:", 1)[1].strip().splitlines()
+    # The suggestions run to the blank line before the report's paths.
+    lines = out.split("Try:", 1)[1].strip().split("\n\n", 1)[0].splitlines()
     assert all(len(line) <= 80 for line in lines), lines
     tried = "\n".join(lines).replace("\\\n", " ").splitlines()
-    assert len(tried) == 3
+    assert len(tried) == 4
     for line in tried:
         words = shlex.split(line)
         assert words[0] == "regflow"

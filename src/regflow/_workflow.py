@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -297,6 +298,17 @@ class Workflow:
                 StartRegistration, or has an event its registration's state
                 has no step for.
         """
+        (last,) = deque(self.replay_steps(history), maxlen=1)
+        return last
+
+    def replay_steps(self, history: Sequence[ev.Event]) -> Iterator[Registration]:
+        """Yield the registration after each event of *history*, as :meth:`replay`
+        rebuilds it: where it stood at every point of its log (e.g. when it
+        became certified).
+
+        Raises:
+            ReplayError: as :meth:`replay`, when the step is reached.
+        """
         if not history:
             raise ReplayError("cannot replay an empty history")
         first = history[0]
@@ -305,6 +317,7 @@ class Workflow:
                 f"a history begins with StartRegistration (got {type(first).__name__})"
             )
         reg = self._started(first)
+        yield reg
         engine, rules = self._engine, self.rules
         routes, route = engine.routes, engine.route
         for seq, event in enumerate(history[1:], 2):
@@ -322,7 +335,7 @@ class Workflow:
                         f"{state.value!r}"
                     )
             reg = _fold(reg, event, spec, targets, rules, route)
-        return reg
+            yield reg
 
     def diagram(
         self,

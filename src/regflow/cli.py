@@ -1,4 +1,4 @@
-"""The ``regflow`` command: reconcile with CMS's lists, status, overdue, diagram, demo.
+"""The ``regflow`` command: reconcile with CMS's lists, status, overdue, report, diagram, demo.
 
 Exit codes: 0 done; 1 findings that need action, when ``--fail-on-overdue``
 is given (for ``reconcile``: overdue, flagged, a discrepancy, an event the
@@ -32,6 +32,7 @@ from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
+from ._cli_report import demo_report, report
 from ._deadlines import Overdue, deadlines, overdue
 from ._errors import RegflowError
 from ._registration import Registration
@@ -404,7 +405,14 @@ def diagram(plan_year: int, output: Path | None) -> None:
     type=click.Path(path_type=Path),
     help="Where to write the demo lists.",
 )
-def demo(db: str, folder: Path) -> None:
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The demo's readiness report (and its .csv, .json) [default: beside "
+    "--db, regflow-demo-report.html].",
+)
+def demo(db: str, folder: Path, report_path: Path | None) -> None:
     """Build a demo database and lists, reconcile them, and show the result."""
     from ._demo import DEMO_ON, build_demo, write_demo_lists
     from .lists import record
@@ -430,9 +438,11 @@ def demo(db: str, folder: Path) -> None:
         ["status", "agent-020", "--db", db, "--on", day],
         ["overdue", "--db", db, "--on", day],
         ["reconcile", "--db", db, "--on", day, "--rcl", str(rcl)],
+        ["report", "--db", db, "--on", day, "--locale", "es", "-o", "informe.html"],
     ):
         for line in _shell_lines(["regflow", *args]):
             _out.print(text(line))
+    demo_report(db, report_path, rcl, termination)
 
 
 def _shell_lines(words: list[str], width: int = 80) -> list[str]:
@@ -446,6 +456,9 @@ def _shell_lines(words: list[str], width: int = 80) -> list[str]:
             lines.append("      ")
         lines[-1] += word if lines[-1].isspace() else " " + word
     return lines
+
+
+cli.add_command(report)
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
