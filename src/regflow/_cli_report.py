@@ -11,55 +11,21 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.text import Text
 
+from ._cli_common import BadInput, db_option, on_option, repository
+from ._cli_common import out as _out
 from ._errors import RegflowError
 from ._messages import locales
+from ._text import text
 
 if TYPE_CHECKING:
-    from .store import Repository
+    pass
 
 __all__ = ["demo_report", "report", "write_report"]
-
-_out = Console(highlight=False, soft_wrap=True, emoji=False)
-
-
-class BadInput(click.ClickException):
-    """Input the report cannot use; exit code 2 (as cli's)."""
-
-    exit_code = 2
-
-
-def _parse_day(
-    _ctx: click.Context, _param: click.Parameter, value: str | None
-) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2023-10-20") from None
-
-
-@contextmanager
-def _repository(location: str) -> Iterator[Repository]:
-    from .store import ANY_AGENCY, Repository, open_store
-
-    if "://" not in location and not Path(location).exists():
-        raise BadInput(f"no database at {location!r}; run 'regflow demo' or pass --db")
-    repo = Repository(open_store(location), agency=ANY_AGENCY)
-    try:
-        yield repo
-    finally:
-        repo.close()
 
 
 def _extra_missing() -> bool:
@@ -84,7 +50,8 @@ def write_report(
     Raises:
         BadInput: the extra is missing, or any input is unusable.
     """
-    from .report import EXTRA_HINT, readiness, write
+    from .report import readiness, write
+    from .report._render import EXTRA_HINT
 
     if _extra_missing():
         raise BadInput(EXTRA_HINT)
@@ -99,7 +66,7 @@ def write_report(
             raise BadInput(f"no such file: {path}")
     if not output.parent.is_dir():
         raise BadInput(f"cannot write {output}: no folder {str(output.parent)!r}")
-    with _repository(db) as every:
+    with repository(db, every_agency=True) as every:
         repo = every if agency is None else every.scoped(agency)
         if agency is not None and repo.count() == 0:
             raise BadInput(f"no registrations of agency {agency!r} in {db}")
@@ -122,18 +89,8 @@ def write_report(
 
 
 @click.command()
-@click.option(
-    "--db",
-    default="regflow.sqlite3",
-    show_default=True,
-    help="SQLite file, or a postgresql:// URL.",
-)
-@click.option(
-    "--on",
-    "on",
-    callback=_parse_day,
-    help="The day to judge deadlines on (YYYY-MM-DD); default today.",
-)
+@db_option
+@on_option
 @click.option(
     "--plan-year",
     type=click.IntRange(2014, 2100),
@@ -188,7 +145,7 @@ def report(
         rcl=rcl_path,
         termination=termination_path,
     )
-    _out.print(f"wrote {', '.join(escape(str(p)) for p in paths)}")
+    _out.print(text(f"wrote {', '.join(str(p) for p in paths)}"))
 
 
 def demo_report(db: str, output: Path | None, rcl: Path, termination: Path) -> None:
@@ -201,9 +158,9 @@ def demo_report(db: str, output: Path | None, rcl: Path, termination: Path) -> N
         output = base.with_name(f"{base.stem.removesuffix('.sqlite3')}-report.html")
 
     if _extra_missing():
-        from .report import EXTRA_HINT
+        from .report._render import EXTRA_HINT
 
-        _out.print(Text(f"\nNo report: {EXTRA_HINT}"))
+        _out.print(text(f"\nNo report: {EXTRA_HINT}"))
         return
     paths = write_report(
         db,
@@ -215,5 +172,5 @@ def demo_report(db: str, output: Path | None, rcl: Path, termination: Path) -> N
     )
     _out.print("\nThe readiness report (what 'regflow report' writes):")
     for path in paths[1:]:
-        _out.print(Text(f"  {path}"))
-    _out.print(Text(f"wrote {paths[0]}"))
+        _out.print(text(f"  {path}"))
+    _out.print(text(f"wrote {paths[0]}"))

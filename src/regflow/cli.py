@@ -26,12 +26,23 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, NoReturn
 
 import click
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
+from ._cli_common import (
+    EXIT_BAD_INPUT,
+    EXIT_FINDINGS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    BadInput,
+)
+from ._cli_common import db_option as _db_option
+from ._cli_common import err as _err
+from ._cli_common import on_option as _on_option
+from ._cli_common import out as _out
+from ._cli_common import repository as _repository
 from ._cli_report import demo_report, report
 from ._deadlines import Overdue, deadlines, overdue
 from ._errors import RegflowError
@@ -47,57 +58,6 @@ if TYPE_CHECKING:
     from .store import Repository
 
 __all__ = ["main"]
-
-EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
-DEFAULT_DB = "regflow.sqlite3"
-
-# No emoji codes either: an agent id ":thumbs_up:" is printed as written.
-_out = Console(highlight=False, soft_wrap=True, emoji=False)
-_err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
-
-
-class BadInput(click.ClickException):
-    """Input the command cannot use; exit code 2."""
-
-    exit_code = EXIT_BAD_INPUT
-
-
-def _parse_day(
-    _ctx: click.Context, _param: click.Parameter, value: str | None
-) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2023-10-20") from None
-
-
-_db_option = click.option(
-    "--db",
-    default=DEFAULT_DB,
-    show_default=True,
-    help="SQLite file, or a postgresql:// URL.",
-)
-_on_option = click.option(
-    "--on",
-    "on",
-    callback=_parse_day,
-    help="The day to judge deadlines on (YYYY-MM-DD); default today.",
-)
-
-
-@contextmanager
-def _repository(location: str, *, create: bool = False) -> Iterator[Repository]:
-    from .store import Repository, open_store
-
-    if not create and "://" not in location and not Path(location).exists():
-        raise BadInput(f"no database at {location!r}; run 'regflow demo' or pass --db")
-    repo = Repository(open_store(location))
-    try:
-        yield repo
-    finally:
-        repo.close()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

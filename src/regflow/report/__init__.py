@@ -24,10 +24,9 @@ from ._data import (
     open_enrollment,
     readiness,
 )
-from ._render import EXTRA_HINT, to_csv, to_dict, to_html, to_json, write
+from ._render import to_csv, to_dict, to_html, to_json, write
 
 __all__ = [
-    "EXTRA_HINT",
     "STEPS",
     "ActionGroup",
     "ActionItem",
