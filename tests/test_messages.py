@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import string
 
 import pytest
@@ -10,6 +11,7 @@ import regflow
 from helpers import at, eid, returning_agent
 from regflow import Refusal, _messages
 from regflow import events as ev
+from regflow._labels import _CATEGORIES
 from regflow._messages import EN, ES
 
 # Sample parameters for every template with placeholders, as regflow sends them.
@@ -221,3 +223,52 @@ def test_register_locale_rejects_an_unknown_fallback(catalogs):
         regflow.register_locale("fr", {}, fallback="de")
     assert "'de'" in str(caught.value)
     assert "fr" not in regflow.locales()
+
+
+LABELLED_ENUMS = (
+    regflow.IndividualState,
+    regflow.ShopState,
+    regflow.Status,
+    regflow.Track,
+    regflow.Role,
+    regflow.Curriculum,
+    regflow.Agreement,
+    regflow.Marketplaces,
+)
+
+
+@pytest.mark.parametrize("kind", LABELLED_ENUMS, ids=lambda k: k.__name__)
+@pytest.mark.parametrize("locale", ["en", "es"])
+def test_every_state_status_role_and_track_has_a_label_in_each_locale(
+    kind: type[enum.Enum], locale: str
+) -> None:
+    """label() names every value from the shipped catalog, not by falling back."""
+    catalog = {"en": EN, "es": ES}[locale]
+    category = _CATEGORIES[kind]
+    names = [regflow.label(value, locale) for value in kind]  # type: ignore[arg-type]
+    for value, name in zip(kind, names, strict=True):
+        assert catalog.get(f"{category}.{value.value}") == name, (value, locale)
+    assert len(set(names)) == len(names), names  # two values, one name: ambiguous
+
+
+def test_label_is_the_name_the_refusals_use() -> None:
+    """A refusal naming a state and label() of that state agree, in Spanish too."""
+    flow = regflow.Workflow.for_plan_year(2024)
+    reg = returning_agent(flow)
+    sign = ev.AcceptAgreement(
+        event_id=eid(), at=at(2), agreement=regflow.Agreement.INDIVIDUAL_GENERAL
+    )
+    refusal = flow.check(reg, sign).refusals[0]
+    assert refusal.code == "state.not_allowed"
+    state = regflow.label(reg.individual, "es")
+    assert state in refusal.message("es")
+    assert regflow.label(regflow.ShopState.REGISTERED) == "SHOP: registered"
+
+
+def test_label_refuses_what_it_cannot_name() -> None:
+    with pytest.raises(
+        regflow.InvalidValue, match="label\\(\\) names a IndividualState"
+    ):
+        regflow.label("certified")  # type: ignore[arg-type]
+    with pytest.raises(regflow.InvalidValue, match="no messages for locale 'fr'"):
+        regflow.label(regflow.Status.CERTIFIED, "fr")

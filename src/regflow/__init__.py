@@ -34,6 +34,7 @@ from ._errors import (
     UnsupportedSchemaVersion,
 )
 from ._explain import Choice, FormField, Menu, Option
+from ._labels import label
 from ._messages import Refusal, locales, register_locale
 from ._migrations import MIGRATIONS
 from ._npn import NPN
@@ -140,6 +141,7 @@ __all__ = [
     "from_dict",
     "is_business_day",
     "json_schema",
+    "label",
     "loads",
     "locales",
     "overdue",

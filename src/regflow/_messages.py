@@ -98,6 +98,8 @@ EN: Final[dict[str, str]] = {
     "reason.2": "non-resident-state license or authority",
     "reason.3": "fraud or abusive conduct",
     "reason.4": "non-compliance",
+    "role.marketplace_agent_broker": "Marketplace Agent Broker",
+    "role.not_an_agent_broker": "Not an Agent Broker",
     "marketplaces.INDIVIDUAL": "Individual Marketplace",
     "marketplaces.SHOP": "SHOP",
     "marketplaces.BOTH": "Individual Marketplace and SHOP",
@@ -136,7 +138,7 @@ ES: Final[dict[str, str]] = {
     "state.vendor_completed": (
         "capacitación del vendedor completada, falta iniciar sesión en el portal"
     ),
-    "state.agreements_pending": "Convenios pendientes",
+    "state.agreements_pending": "convenios pendientes",
     "state.registered": "registrado",
     "state.npn_invalid": "en la RCL con NPN no válido",
     "state.escalated": "escalado a la mesa de ayuda",
@@ -171,6 +173,9 @@ ES: Final[dict[str, str]] = {
     "reason.2": "licencia o autorización de otro estado",
     "reason.3": "fraude o conducta abusiva",
     "reason.4": "incumplimiento",
+    # The seed's own gloss of each MLMS role.
+    "role.marketplace_agent_broker": "Agente/corredor del Mercado",
+    "role.not_an_agent_broker": "No un agente/corredor",
     "marketplaces.INDIVIDUAL": "Mercado Individual",
     "marketplaces.SHOP": "SHOP",
     "marketplaces.BOTH": "Mercado Individual y SHOP",
