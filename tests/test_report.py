@@ -499,3 +499,25 @@ def test_the_report_speaks_both_shipped_locales() -> None:
         return {name for _, name, _, _ in Formatter().parse(text) if name}
 
     assert all(fields(en[k]) == fields(es[k]) for k in en)
+
+
+def test_a_long_group_is_cut_on_the_page_and_whole_in_the_csv(
+    demo: tuple[Path, Path, Path],
+) -> None:
+    """Past PAGE_ROWS agents a group's table says how many more; the CSV has all."""
+    from regflow.report._render import PAGE_ROWS
+
+    found = demo_report(demo)
+    group = found.actions[0]
+    many = tuple(
+        attrs.evolve(group.items[0], agent_id=f"many-{n:04d}")
+        for n in range(PAGE_ROWS + 7)
+    )
+    found = attrs.evolve(found, actions=(attrs.evolve(group, items=many),))
+    html = to_html(found)
+    shown = re.findall(r'<td class="id">many-(\d{4})</td>', html)
+    assert shown == [f"{n:04d}" for n in range(PAGE_ROWS)]
+    assert "... and 7 more: every agent is in the CSV and JSON" in html
+    assert f"({PAGE_ROWS + 7})" in html  # the group's heading counts them all
+    rows = list(csv.DictReader(io.StringIO(to_csv(found))))
+    assert sum(1 for r in rows if r["section"] == "action") == PAGE_ROWS + 7

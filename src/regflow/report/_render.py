@@ -135,8 +135,18 @@ def to_csv(report: Readiness) -> str:
     return out.getvalue()
 
 
+PAGE_ROWS: Final = 200
+"""The most agents a group of the HTML page lists; the CSV and JSON list all.
+
+A page of 50,000 agents is 15 MB, too much for the mail attachment it is
+meant to be, and nobody reads past the first screens of a group."""
+
+
 def to_html(report: Readiness) -> str:
     """The report as one HTML page with its charts inline.
+
+    Each group of who needs action lists its first :data:`PAGE_ROWS` agents
+    and says how many more the CSV and JSON hold.
 
     Raises:
         InvalidValue: Jinja2 or matplotlib (the ``report`` extra) is missing.
@@ -170,6 +180,7 @@ def to_html(report: Readiness) -> str:
         # for script by _charts; nothing else is marked safe.
         funnel_chart=markupsafe.Markup(funnel_svg(report)),
         trend_chart=markupsafe.Markup(trend_svg(report)),
+        page_rows=PAGE_ROWS,
         show_agency=report.every_agency
         and any(i.agency_id for g in report.actions for i in g.items),
     )

@@ -53,6 +53,10 @@ _EN: Final[dict[str, str]] = {
         "call for are not recorded yet."
     ),
     "action.none": "Nobody needs action.",
+    "action.more": (
+        "... and {count} more: every agent is in the CSV and JSON files beside "
+        "this page."
+    ),
     "chart.agents": "agents",
     "chart.certified": "certified",
     "chart.oe": "Open Enrollment {date}",
@@ -149,6 +153,10 @@ _ES: Final[dict[str, str]] = {
         "listas aún no están registrados."
     ),
     "action.none": "Nadie requiere acción.",
+    "action.more": (
+        "... y {count} más: todos los agentes están en los archivos CSV y JSON "
+        "junto a esta página."
+    ),
     "chart.agents": "agentes",
     "chart.certified": "certificados",
     "chart.oe": "Inscripción Abierta {date}",
