@@ -279,6 +279,16 @@ def test_each_track_gets_its_own_listing_end_date_and_termination(
         record(repo, plan(repo, rcl=rcl, termination=lifted, on=ON))
         reg = repo.load("a-1", 2024)
         assert (reg.individual.value, reg.shop.value) == ("certified", "reinstated")
+        # Still on the RCL: the next run observes the listing again, which
+        # certifies the reinstated track; the run after proposes nothing.
+        relisted = plan(repo, rcl=rcl, termination=lifted, on=ON)
+        assert [type(p.event).__name__ for p in relisted.proposals] == [
+            "ObserveRclListing"
+        ]
+        record(repo, relisted)
+        reg = repo.load("a-1", 2024)
+        assert (reg.individual.value, reg.shop.value) == ("certified", "listed")
+        assert plan(repo, rcl=rcl, termination=lifted, on=ON).proposals == ()
 
 
 def test_a_file_that_cannot_be_read_is_a_regflow_error_and_writes_nothing(
@@ -297,3 +307,38 @@ def test_a_file_that_cannot_be_read_is_a_regflow_error_and_writes_nothing(
         with pytest.raises(ListFormatError, match=re.escape("missing.csv")):
             plan(repo, rcl=tmp_path / "missing.csv", on=ON)
         assert repo.load("a-1", 2024).individual.value == "registered"
+
+
+def test_a_reinstated_individual_registration_is_certified_again_by_the_rcl(
+    tmp_path: Path,
+) -> None:
+    """T, then R on the termination list: reinstated, then certified by the RCL."""
+    with Repository(SQLiteStore(str(tmp_path / "r.sqlite3"))) as repo:
+        registered(repo, "a-1", npn(1))
+        rcl = rcl_file(tmp_path / "TBL_RCL_1.csv", f"{npn(1)},2024,10/04/2023,,,,Y")
+        row = f"{npn(1)},2024,INDIVIDUAL,10/03/2023,10/03/2023,,10/16/2023,"
+        ended = term_file(tmp_path / "AB_Termination_List_1.csv", row + ",T4")
+        lifted = term_file(
+            tmp_path / "AB_Termination_List_2.csv", row + "10/18/2023,R4"
+        )
+        states = []
+        for termination in (None, ended, ended, lifted, lifted, lifted):
+            found = plan(repo, rcl=rcl, termination=termination, on=ON)
+            record(repo, found)
+            states.append(repo.load("a-1", 2024).individual.value)
+        assert states == [
+            "certified",
+            "terminated",
+            "terminated",  # the T row stands: nothing more to do
+            "reinstated",
+            "certified",  # listed on the RCL again
+            "certified",
+        ]
+        assert plan(repo, rcl=rcl, termination=lifted, on=ON).proposals == ()
+        # Reinstated but off the RCL: the reinstatement is the finding, not "overdue".
+        missing = rcl_file(tmp_path / "TBL_RCL_2.csv", f"{npn(2)},2024,10/04/2023,,,,Y")
+        registered(repo, "a-2", npn(2))
+        bare = plan(repo, rcl=missing, termination=lifted, on=ON)
+        assert [f.outcome for f in bare.findings if f.agent_id == "a-1"] == [
+            Outcome.REINSTATED
+        ]

@@ -269,8 +269,19 @@ def _finding(
             state,
             outcome=Outcome.NOT_APPLICABLE,
         )
-        return _terminated(reg, trow, stamp, base)
-    row = listed.get(key)
+        judged = _terminated(reg, trow, stamp, base)
+        row = listed.get(key)
+        # A lifted termination with nothing left to lift: a reinstated track
+        # is certified again only by the RCL, so the listing decides the rest.
+        lifted = (
+            trow.action is TerminationAction.REINSTATED
+            and judged.event is None
+            and judged.outcome is Outcome.REINSTATED
+        )
+        if not lifted or row is None:
+            return judged
+    else:
+        row = listed.get(key)
     if row is None:
         return _unlisted(reg, npn, state, on, rules)
     if state is State.TERMINATED:
@@ -305,7 +316,12 @@ def _finding(
     # The SHOP dates reach the SHOP track only once its agreement is
     # accepted; before that the workflow would refuse the whole listing.
     shop_listed = row.shop_completion is not None and reg.shop in _SHOP_LISTABLE
-    shown = _shows(
+    # A reinstated track holds its old listing, but only a new observation
+    # of the RCL certifies it again.
+    reinstated = state is State.REINSTATED or (
+        shop_listed and reg.shop is ShopState.REINSTATED
+    )
+    shown = not reinstated and _shows(
         reg.individual_listing, flag, row.individual_completion, row.individual_end
     ) and (
         not shop_listed
