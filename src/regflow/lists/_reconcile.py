@@ -321,11 +321,15 @@ def _finding(
     reinstated = state is State.REINSTATED or (
         shop_listed and reg.shop is ShopState.REINSTATED
     )
-    shown = not reinstated and _shows(
-        reg.individual_listing, flag, row.individual_completion, row.individual_end
-    ) and (
-        not shop_listed
-        or _shows(reg.shop_listing, flag, row.shop_completion, row.shop_end)
+    shown = (
+        not reinstated
+        and _shows(
+            reg.individual_listing, flag, row.individual_completion, row.individual_end
+        )
+        and (
+            not shop_listed
+            or _shows(reg.shop_listing, flag, row.shop_completion, row.shop_end)
+        )
     )
     if state in _LISTABLE and not shown and (valid or flag is NpnValidity.INVALID):
         nth = _seen(reg, ev.ObserveRclListing) + 1
