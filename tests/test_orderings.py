@@ -9,7 +9,15 @@ import regflow
 from regflow import events as ev
 from regflow.store import Repository, SQLiteStore
 from regflow.store._flows import applied_before
-from regflow.testing import MUTATIONS, Ordering, assert_agrees, orderings
+from regflow.testing import (
+    MUTATIONS,
+    Coverage,
+    Ordering,
+    Triple,
+    assert_agrees,
+    orderings,
+    triples,
+)
 
 FAST = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -119,3 +127,23 @@ def test_an_event_dated_before_the_start_is_refused_for_its_time(
 def test_unknown_mutations_are_refused() -> None:
     with pytest.raises(ValueError, match="mutations must be"):
         orderings(mutations=["shuffle"])  # type: ignore[list-item]
+
+
+@settings(max_examples=20, deadline=None, database=None)
+@given(orderings(max_events=6))
+def test_orderings_sent_through_a_host_are_recorded_as_coverage(
+    ordering: Ordering,
+) -> None:
+    host = MemoryHost()
+    with Coverage() as coverage:
+        assert_agrees(ordering, host.start, host.apply)
+    flow = host.flow
+    expected: set[Triple] = set()
+    reg = flow.start(ordering.start)
+    for event, want in zip(ordering.events, ordering.expected, strict=True):
+        if want.verdict == "resent":
+            continue  # the store answers it: nothing is judged again
+        expected |= triples(flow, reg, event)
+        if want.verdict == "accepted":
+            reg = flow.apply(reg, event)
+    assert coverage.reached(2024) == expected

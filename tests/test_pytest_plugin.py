@@ -132,3 +132,49 @@ def test_the_entry_point_loads_nothing_without_hypothesis(
     assert importlib.reload(entry).pytest_plugins == []
     monkeypatch.undo()
     assert importlib.reload(entry).pytest_plugins == ["regflow.pytest_plugin"]
+
+
+COVERED_HOST = """
+from hypothesis import settings
+
+from regflow.testing import RegistrationMachine
+
+
+class HostMachine(RegistrationMachine):
+    tours = False  # a few random steps: most triples stay unreached
+
+
+HostMachine.TestCase.settings = settings(
+    max_examples=3, stateful_step_count=5, deadline=None, database=None
+)
+TestHost = HostMachine.TestCase
+"""
+
+
+def test_the_coverage_option_reports_what_was_never_reached(
+    pytester: pytest.Pytester,
+) -> None:
+    from regflow.testing import reachable
+
+    total = len(reachable(2024).triples)  # explored once, in this process
+    pytester.makepyfile(COVERED_HOST)
+    result = pytester.runpytest_inprocess(
+        *_PLUGIN, "-p", "no:cacheprovider", "--regflow-coverage"
+    )
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*regflow coverage*",
+            f"regflow coverage, plan year 2024: * of {total} reachable triples",
+            "  individual: * of *",
+            "    never: individual *",
+            "  shop: * of *",
+        ]
+    )
+
+
+def test_without_the_option_no_coverage_is_reported(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(COVERED_HOST)
+    result = pytester.runpytest_inprocess(*_PLUGIN, "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert "regflow coverage" not in result.stdout.str()

@@ -20,6 +20,11 @@ Fixtures:
     ``event_id`` (unique) and ``at`` (in the plan year's window, a minute after
     the event it made before), and a start's agent, account and plan year.
 
+``--regflow-coverage`` keeps a :class:`~regflow.testing.Coverage` active
+for the run and prints its report at the end: per plan year and track, the
+reachable (state, event, outcome) triples that the stateful test and
+:func:`~regflow.testing.assert_agrees` never exercised.
+
 Loading it also registers hypothesis strategies, so that
 ``st.from_type(regflow.Registration)`` and ``st.from_type`` of each event
 type (registered when pytest configures) draw from :mod:`regflow.testing`.
@@ -44,11 +49,13 @@ from ._registration import Registration
 from ._workflow import Workflow
 from .store import PostgresStore, SQLiteStore
 from .testing._core import _EPOCH, _starts, event_of, registrations
+from .testing._coverage import Coverage
 
 __all__ = ["EventFactory"]
 
 DSN_VAR = "REGFLOW_TEST_POSTGRES_DSN"
 E = TypeVar("E", bound=ev.Event)
+_COVERAGE = pytest.StashKey[Coverage]()
 EventFactory = Callable[..., Any]
 """``(event_type, **fields) -> event``: the ``regflow_event`` fixture."""
 
@@ -67,6 +74,26 @@ def pytest_configure(config: pytest.Config) -> None:
     # Not at import: hypothesis warns of strategies built before its own
     # pytest plugin has loaded (it times that import).
     _register_types()
+    if config.getoption("regflow_coverage"):
+        coverage = Coverage()
+        coverage.__enter__()
+        config.stash[_COVERAGE] = coverage
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    coverage = config.stash.get(_COVERAGE, None)
+    if coverage is not None:
+        coverage.__exit__(None, None, None)
+        del config.stash[_COVERAGE]
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    coverage = config.stash.get(_COVERAGE, None)
+    if coverage is not None:
+        terminalreporter.section("regflow coverage")
+        terminalreporter.write_line(coverage.report())
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -75,6 +102,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--regflow-postgres-dsn",
         default=None,
         help=f"PostgreSQL for regflow_postgres_store (default: ${DSN_VAR})",
+    )
+    group.addoption(
+        "--regflow-coverage",
+        action="store_true",
+        default=False,
+        help="report the (state, event, outcome) triples the run never exercised",
     )
 
 

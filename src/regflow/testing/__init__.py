@@ -20,6 +20,11 @@ resent, wrong-track, out-of-order, after termination), each with the
 catalog's verdict on every event; :func:`assert_agrees` sends one through a
 host's own service layer and checks it agrees event by event.
 
+:class:`Coverage` records the (state, event, outcome) triples a run sends
+through the host; :func:`reachable` explores the catalog for every triple a
+run could reach, and plans the tours the stateful test follows so that its
+default run reaches them all.
+
 For a store of your own, :class:`StoreContract` and :func:`run_contract`
 (from :mod:`regflow.store.contract`) check it against the contract regflow's
 SQLite and PostgreSQL stores pass.
@@ -29,7 +34,6 @@ Requires ``hypothesis`` (regflow's ``test`` extra).
 
 from ..store.contract import StoreContract, run_contract
 from ._core import (
-    RegistrationMachine,
     any_event,
     assert_invariants,
     event_of,
@@ -39,14 +43,22 @@ from ._core import (
     profiles,
     registrations,
 )
+from ._coverage import Coverage
+from ._explore import Reachable, Tour, reachable
 from ._orderings import MUTATIONS, Ordering, Outcome, assert_agrees, orderings
+from ._stateful import RegistrationMachine
+from ._triple import Triple, triples
 
 __all__ = [
     "MUTATIONS",
+    "Coverage",
     "Ordering",
     "Outcome",
+    "Reachable",
     "RegistrationMachine",
     "StoreContract",
+    "Tour",
+    "Triple",
     "any_event",
     "assert_agrees",
     "assert_invariants",
@@ -56,6 +68,8 @@ __all__ = [
     "npns",
     "orderings",
     "profiles",
+    "reachable",
     "registrations",
     "run_contract",
+    "triples",
 ]

@@ -11,15 +11,13 @@ import typing
 from typing import Any, Final
 
 import attrs
-from hypothesis import event as note
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from .. import _events as ev
 from .._catalog import CATALOG
 from .._catalog._common import missing_agreements
-from .._errors import StepRefused
 from .._explain import _probe
+from .._messages import Refusal
 from .._npn import NPN
 from .._records import ContactDetails, NpnValidity, Profile, Role
 from .._registration import Registration
@@ -28,7 +26,6 @@ from .._states import IndividualState, ShopState, Track
 from .._workflow import Workflow
 
 __all__ = [
-    "RegistrationMachine",
     "any_event",
     "assert_invariants",
     "event_of",
@@ -205,21 +202,28 @@ def _good_profiles() -> st.SearchStrategy[ev.Event]:
     )
 
 
+Probe = tuple[ev.Event, tuple[Refusal, ...], frozenset[Track]]
+"""A menu choice as an event, its refusals now, and the tracks it acts on."""
+
+
+def _menu(reg: Registration, flow: Workflow, at: dt.datetime) -> list[Probe]:
+    """Every choice the menu offers now, as events, each with its verdict."""
+    found: list[Probe] = []
+    rules = flow.rules
+    for spec in _SPECS:
+        base = {"at": at, **spec.filled(reg, rules, at)}
+        for values, refusals, targets in _probe(flow, reg, spec, at):
+            event = spec.type(event_id=_event_id(), **base, **values)
+            found.append((event, refusals, targets))
+    return found
+
+
 def _choices(
     reg: Registration, flow: Workflow, at: dt.datetime
 ) -> tuple[list[ev.Event], list[ev.Event]]:
     """Every choice the menu offers now, and those of them allowed, as events."""
-    plausible: list[ev.Event] = []
-    valid: list[ev.Event] = []
-    rules = flow.rules
-    for spec in _SPECS:
-        base = {"at": at, **spec.filled(reg, rules, at)}
-        for values, refusals, _ in _probe(flow, reg, spec, at):
-            event = spec.type(event_id=_event_id(), **base, **values)
-            plausible.append(event)
-            if not refusals:
-                valid.append(event)
-    return plausible, valid
+    menu = _menu(reg, flow, at)
+    return [event for event, _, _ in menu], [e for e, refused, _ in menu if not refused]
 
 
 def events(
@@ -236,7 +240,10 @@ def events(
         # walk that never gets past the profile tests little.
         roll = draw(st.integers(0, 9))
         if valid and roll < 6:
-            return _fresh(draw(st.sampled_from(valid)))
+            # An event type first, then one of its choices: a type with one
+            # choice (erasing the contact) is as likely as one with many.
+            kind = draw(st.sampled_from(sorted({e.kind for e in valid})))
+            return _fresh(draw(st.sampled_from([e for e in valid if e.kind == kind])))
         if roll < 8 and reg.individual is IndividualState.PROFILE_INCOMPLETE:
             return draw(good_profile)
         if plausible and roll < 9:
@@ -307,69 +314,3 @@ def assert_invariants(reg: Registration, flow: Workflow) -> None:
         assert reg.takes_shop, "a SHOP track moved for an agent without SHOP"
     if reg.individual is IndividualState.TRAINING_COMPLETE:
         assert not reg.is_agent and reg.training_complete
-
-
-class RegistrationMachine(RuleBasedStateMachine):
-    """Random valid and invalid events in random orders, invariants after each.
-
-    Override :meth:`do_start` and :meth:`do_apply` to drive your own embedding
-    (they must behave like :meth:`Workflow.start` and :meth:`Workflow.apply`:
-    return the new registration, or raise :class:`regflow.StepRefused`).
-    """
-
-    plan_year = 2024
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.flow = Workflow.for_plan_year(self.plan_year)
-        self.at = _EPOCH.replace(year=self.plan_year - 1)
-        self.reg: Registration | None = None
-        self.refused = 0
-        self.accepted = 0
-
-    def do_start(self, event: ev.StartRegistration) -> Registration:
-        """Start a registration the way the embedding does."""
-        return self.flow.start(event)
-
-    def do_apply(self, reg: Registration, event: ev.Event) -> Registration:
-        """Apply an event the way the embedding does."""
-        return self.flow.apply(reg, event)
-
-    @initialize(data=st.data())
-    def begin(self, data: st.DataObject) -> None:
-        """Hypothesis's initialize step: start a drawn registration with :meth:`do_start`."""
-        self.reg = self.do_start(data.draw(_starts(self.plan_year, self.at)))
-
-    @rule(data=st.data(), days=st.integers(0, 2))
-    def fire(self, data: st.DataObject, days: int) -> None:
-        """Hypothesis's rule: send one drawn event, valid or not, *days* later,
-        and check the embedding accepts or refuses it as the catalog says."""
-        assert self.reg is not None
-        self.at += dt.timedelta(days=days, minutes=1)
-        before = self.reg
-        frozen = dumps(before)
-        event = data.draw(events(before, self.flow, self.at))
-        decision = self.flow.check(before, event)
-        try:
-            after = self.do_apply(before, event)
-        except StepRefused as refused:
-            assert not decision.allowed, f"check allowed {event!r}, apply refused it"
-            assert refused.refusals == decision.refusals
-            assert dumps(before) == frozen, "a refused event changed the registration"
-            self.refused += 1
-            return
-        assert decision.allowed, f"apply accepted {event!r} that check refused"
-        assert after.version == before.version + 1
-        assert after.history[-1] == event
-        assert dumps(before) == frozen, "apply mutated its input"
-        self.reg = after
-        self.accepted += 1
-
-    @invariant()
-    def holds(self) -> None:
-        """Hypothesis's invariant: :func:`assert_invariants` after every step."""
-        if self.reg is not None:
-            note(f"reached individual {self.reg.individual.value}")
-            note(f"reached shop {self.reg.shop.value}")
-            note(f"accepted {min(self.accepted // 10 * 10, 40)}+")
-            assert_invariants(self.reg, self.flow)

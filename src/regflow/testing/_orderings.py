@@ -26,6 +26,7 @@ from .._records import TerminationReason
 from .._registration import Registration
 from .._workflow import Workflow
 from ._core import _EPOCH, _choices, _good_profiles, _starts
+from ._coverage import _observe
 
 __all__ = ["MUTATIONS", "Ordering", "Outcome", "assert_agrees", "orderings"]
 
@@ -276,6 +277,9 @@ Apply = Callable[[Registration, ev.Event], Registration]
 def assert_agrees(ordering: Ordering, start: Start, apply: Apply) -> Registration:
     """Send *ordering* through a host's *start* and *apply*; assert each verdict.
 
+    Each event but a resent one is recorded by an active
+    :class:`~regflow.testing.Coverage`.
+
     *apply* must behave like :meth:`regflow.store.Repository.apply`: return
     the registration after the event (as it was, for a resent id), or raise
     :class:`~regflow.StepRefused`.
@@ -284,10 +288,13 @@ def assert_agrees(ordering: Ordering, start: Start, apply: Apply) -> Registratio
         The last registration, which must equal ``ordering.final``.
     """
     reg = start(ordering.start)
+    flow = Workflow.for_plan_year(ordering.start.plan_year)
     for n, (event, want) in enumerate(
         zip(ordering.events, ordering.expected, strict=True)
     ):
         where = f"event {n + 1} of {len(ordering.events)} ({event!r})"
+        if want.verdict != "resent":
+            _observe(flow, reg, event)
         try:
             after = apply(reg, event)
         except StepRefused as refused:
