@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import unittest
 
-import pytest
 from hypothesis import settings
 
 from regflow import Workflow
@@ -122,13 +121,15 @@ def test_the_report_lists_what_was_never_reached_per_track() -> None:
     assert len(coverage.missing(2024)) == total - 1
 
 
-@pytest.mark.parametrize("tour", range(len(reachable(2024).tours)))
-def test_each_tour_is_followed_to_its_end_through_a_host(tour: int) -> None:
-    planned = reachable(2024).tours[tour]
-    machine = RegistrationMachine()
-    machine.follow(planned)
-    assert machine.reg is not None
-    assert machine.accepted == len(planned.steps)
+def test_each_tour_is_followed_to_its_end_through_a_host() -> None:
+    tours = reachable(2024).tours
+    assert 1 <= len(tours) <= 30
+    for number, tour in enumerate(tours, 1):
+        machine = RegistrationMachine()
+        machine.follow(tour)
+        assert machine.reg is not None, number
+        assert machine.accepted == len(tour.steps), f"tour {number} went off"
+        assert len(tour.steps) <= 38, "a tour must fit in the default 40 steps"
 
 
 def test_random_walks_alone_leave_triples_unreached_and_the_check_says_so() -> None:
