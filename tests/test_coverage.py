@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unittest
+from pathlib import Path
 
 from hypothesis import settings
 
@@ -17,6 +18,7 @@ from regflow.testing import (
     reachable,
     triples,
 )
+from regflow.testing._explore import _load, _save
 
 AT = dt.datetime(2023, 9, 1, 10, tzinfo=dt.UTC)
 FLOW = Workflow.for_plan_year(2024)
@@ -147,3 +149,21 @@ def test_random_walks_alone_leave_triples_unreached_and_the_check_says_so() -> N
     missing = coverage.missing(2024)
     assert missing
     assert f"    never: {missing[0]}" in coverage.report()
+
+
+def test_the_exploration_is_kept_between_processes_and_refound_when_unreadable(
+    tmp_path: Path,
+) -> None:
+    found = reachable(2024)
+    _save(tmp_path, found)
+    (path,) = tmp_path.glob("reachable-2024-*.json")
+    assert _load(tmp_path, 2024) == found
+    assert _load(tmp_path, 2026) is None  # another year: not this file
+    path.write_text('{"plan_year": 2024, "triples": [', encoding="utf-8")
+    assert _load(tmp_path, 2024) is None  # half written: explored anew
+    path.write_text('{"plan_year": "x"}', encoding="utf-8")
+    assert _load(tmp_path, 2024) is None
+    blocked = tmp_path / "file"
+    blocked.write_text("", encoding="utf-8")
+    _save(blocked / "sub", found)  # cannot be a folder: skipped, no error
+    assert not list(tmp_path.glob("*.tmp"))

@@ -10,11 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
+import json
+import os
+import tempfile
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Final
 
 import attrs
+import cattrs
+from cattrs.preconf.json import make_converter
 
 from .. import _events as ev
 from .._catalog import BY_TYPE
@@ -186,6 +193,68 @@ _Queued = tuple[
 
 @functools.cache
 def reachable(plan_year: int) -> Reachable:
+    """Every triple a run of *plan_year* can reach, and tours that reach them.
+
+    Explored once per process, and kept in a cache folder between processes
+    (``$REGFLOW_CACHE_DIR``, else ``regflow`` under ``$XDG_CACHE_HOME`` or
+    ``~/.cache``), keyed by a hash of regflow's own source, so that any change
+    to regflow explores anew. A folder that cannot be written is skipped.
+    """
+    folder = _cache_folder()
+    found = _load(folder, plan_year)
+    if found is None:
+        found = _explore(plan_year)
+        _save(folder, found)
+    return found
+
+
+def _cache_folder() -> Path:
+    named = os.environ.get("REGFLOW_CACHE_DIR")
+    if named:
+        return Path(named)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "regflow"
+
+
+@functools.cache
+def _fingerprint() -> str:
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parent.parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:20]
+
+
+def _path(folder: Path, plan_year: int) -> Path:
+    return folder / f"reachable-{plan_year}-{_fingerprint()}.json"
+
+
+_CONVERTER = make_converter()  # sets as lists
+
+
+def _load(folder: Path, plan_year: int) -> Reachable | None:
+    try:
+        text = _path(folder, plan_year).read_text(encoding="utf-8")
+        found = _CONVERTER.structure(json.loads(text), Reachable)
+    except (OSError, ValueError, TypeError, KeyError, cattrs.BaseValidationError):
+        return None  # none yet, or unreadable: explore anew
+    return found if found.plan_year == plan_year else None
+
+
+def _save(folder: Path, found: Reachable) -> None:
+    path = _path(folder, found.plan_year)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(_CONVERTER.unstructure(found), out)
+        os.replace(temporary, path)  # whole or not at all, for parallel runs
+    except OSError:
+        return  # a read-only home: explore again next time
+
+
+def _explore(plan_year: int) -> Reachable:
     """Explore every registration the menu reaches, and the triples of each.
 
     From each start (new, returning from one or two years before), every
