@@ -8,7 +8,7 @@ from pathlib import Path
 
 from hypothesis import settings
 
-from regflow import Workflow
+from regflow import StepRefused, Workflow
 from regflow import events as ev
 from regflow._catalog import BY_KIND, CATALOG, TRACK_STATES
 from regflow.testing import (
@@ -167,3 +167,25 @@ def test_the_exploration_is_kept_between_processes_and_refound_when_unreadable(
     blocked.write_text("", encoding="utf-8")
     _save(blocked / "sub", found)  # cannot be a folder: skipped, no error
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_a_host_bug_on_a_tour_fails_the_test_case_naming_the_tour() -> None:
+    class LosesTheSecondAgreement(RegistrationMachine):
+        """A planted bug: a second accepted agreement is refused."""
+
+        def do_apply(self, reg, event):  # type: ignore[no-untyped-def]
+            if isinstance(event, ev.AcceptAgreement) and reg.accepted_agreements:
+                raise StepRefused((), reg, event)
+            return super().do_apply(reg, event)
+
+    LosesTheSecondAgreement.TestCase.settings = settings(
+        max_examples=1, stateful_step_count=2, database=None, deadline=None
+    )
+    result = unittest.TextTestRunner(verbosity=0).run(
+        unittest.defaultTestLoader.loadTestsFromTestCase(
+            LosesTheSecondAgreement.TestCase
+        )
+    )
+    assert not result.wasSuccessful()
+    (_, trace), *_ = result.failures
+    assert "AssertionError: tour " in trace and "check allowed" in trace

@@ -9,7 +9,7 @@ never exercised.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from types import TracebackType
 
 from .. import _events as ev
@@ -19,7 +19,7 @@ from .._workflow import Workflow
 from ._explore import reachable
 from ._triple import Triple, triples
 
-__all__ = ["Coverage", "by_track"]
+__all__ = ["Coverage"]
 
 
 _ACTIVE: list[Coverage] = []
@@ -92,11 +92,3 @@ class Coverage:
                 lines.append(f"  {track.value}: {total - len(left)} of {total}")
                 lines += [f"    never: {t}" for t in left]
         return "\n".join(lines)
-
-
-def by_track(found: Iterable[Triple]) -> Mapping[str, int]:
-    """How many of *found* are on each track."""
-    counts = {track.value: 0 for track in Track}
-    for triple in found:
-        counts[triple.track] += 1
-    return counts

@@ -63,7 +63,7 @@ class Reachable:
 
 
 def representative_profiles() -> tuple[Profile, ...]:
-    """One complete profile of each shape :func:`profiles` can draw."""
+    """A complete profile for each role, SHOP choice and Find Local Help choice."""
     with_zip = ContactDetails(
         name="Ana Reyes", email="ana@example.com", phone="555-0100", zip_code="33101"
     )

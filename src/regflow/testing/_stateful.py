@@ -52,9 +52,13 @@ def _test_case(machine: type[RegistrationMachine]) -> type[Any]:
     class TestCase(base):  # type: ignore[misc]
         def runTest(self) -> None:
             if machine.tours:
-                for number, tour in enumerate(reachable(machine.plan_year).tours, 1):
-                    with self.subTest(tour=number):
+                tours = reachable(machine.plan_year).tours
+                for number, tour in enumerate(tours, 1):
+                    try:
                         machine().follow(tour)
+                    except AssertionError as failed:
+                        message = f"tour {number} of {len(tours)}: {failed}"
+                        raise AssertionError(message) from failed
             super().runTest()
 
     TestCase.__name__ = base.__name__
