@@ -151,6 +151,20 @@ def test_random_walks_alone_leave_triples_unreached_and_the_check_says_so() -> N
     assert f"    never: {missing[0]}" in coverage.report()
 
 
+def test_the_report_counts_triples_beyond_the_exploration() -> None:
+    reg = FLOW.start(_start())
+    odd = ev.SaveProfile(event_id="p", at=AT.replace(year=2030), profile=reg.profile)
+    assert not triples(FLOW, reg, odd) <= reachable(2024).triples  # out of window
+    with Coverage() as coverage:
+        from regflow.testing._coverage import _observe
+
+        _observe(FLOW, reg, odd)
+    beyond = len(triples(FLOW, reg, odd) - reachable(2024).triples)
+    assert coverage.report().splitlines()[-1] == (
+        f"  beyond the exploration: {beyond} more reached"
+    )
+
+
 def test_the_exploration_is_kept_between_processes_and_refound_when_unreadable(
     tmp_path: Path,
 ) -> None:

@@ -91,4 +91,9 @@ class Coverage:
                 total = len(universe.on(track))
                 lines.append(f"  {track.value}: {total - len(left)} of {total}")
                 lines += [f"    never: {t}" for t in left]
+            beyond = len(got - universe.triples)
+            if beyond:
+                # Arbitrary events (a malformed profile, odd values) reach
+                # triples no menu offers: counted, not listed.
+                lines.append(f"  beyond the exploration: {beyond} more reached")
         return "\n".join(lines)
