@@ -230,7 +230,16 @@ def events(
     reg: Registration, flow: Workflow, at: dt.datetime
 ) -> st.SearchStrategy[ev.Event]:
     """Events for *reg* at *at*: mostly the menu's choices, some arbitrary ones."""
-    plausible, valid = _choices(reg, flow, at)
+    return _pick(reg, at, *_choices(reg, flow, at))
+
+
+def _pick(
+    reg: Registration,
+    at: dt.datetime,
+    plausible: list[ev.Event],
+    valid: list[ev.Event],
+) -> st.SearchStrategy[ev.Event]:
+    """:func:`events`, from the menu's choices already made into events."""
     arbitrary = _arbitrary().map(lambda e: _moved(e, at))
     good_profile = _good_profiles().map(lambda e: _moved(e, at))
 

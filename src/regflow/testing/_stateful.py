@@ -25,7 +25,16 @@ from .._errors import StepRefused
 from .._registration import Registration
 from .._serialization import dumps
 from .._workflow import Workflow
-from ._core import _EPOCH, _event_id, _fresh, _menu, _starts, assert_invariants, events
+from ._core import (
+    _EPOCH,
+    Probe,
+    _event_id,
+    _fresh,
+    _menu,
+    _pick,
+    _starts,
+    assert_invariants,
+)
 from ._coverage import _observe
 from ._explore import _WAIT, Tour, _planned, reachable
 
@@ -111,8 +120,10 @@ class RegistrationMachine(RuleBasedStateMachine):
         disables, then one drawn event, valid or not; check the embedding
         accepts or refuses each as the catalog says."""
         self.at += dt.timedelta(days=days, minutes=1)
-        reg = self._press()
-        self._send(data.draw(events(reg, self.flow, self.at)), dumps(reg))
+        reg, frozen, menu = self._press()
+        plausible = [event for event, _, _ in menu]
+        valid = [event for event, refusals, _ in menu if not refusals]
+        self._send(data.draw(_pick(reg, self.at, plausible, valid)), frozen)
 
     def follow(self, tour: Tour) -> None:
         """Follow one planned tour through the embedding, as :meth:`fire`
@@ -129,7 +140,7 @@ class RegistrationMachine(RuleBasedStateMachine):
         assert_invariants(self.reg, self.flow)
         for number, step in enumerate(tour.steps, 1):
             self.at += step[0] * _WAIT + dt.timedelta(hours=1)
-            reg = self._press()
+            reg, frozen, _ = self._press()
             planned = _planned(self.flow, reg, self.at, step)
             assert planned is not None, (
                 f"tour step {number}: {step[1]} is not allowed on the embedding's "
@@ -137,19 +148,24 @@ class RegistrationMachine(RuleBasedStateMachine):
                 "differ"
             )
             # A fresh id: a representative profile's is shared.
-            self._send(_fresh(planned), dumps(reg))
-            assert_invariants(reg if self.reg is None else self.reg, self.flow)
+            self._send(_fresh(planned), frozen)
+            assert_invariants(self.reg, self.flow)
         self.teardown()
 
-    def _press(self) -> Registration:
-        """Send every choice the menu disables now; return the registration."""
+    def _press(self) -> tuple[Registration, str, list[Probe]]:
+        """Send every choice the menu disables now.
+
+        Returns the registration, its JSON (to check nothing changes it) and
+        the menu, each choice with its verdict.
+        """
         reg = self.reg
         assert reg is not None
         frozen = dumps(reg)
-        for event, refusals, _ in _menu(reg, self.flow, self.at):
+        menu = _menu(reg, self.flow, self.at)
+        for event, refusals, _ in menu:
             if refusals:
                 self._send(event, frozen)
-        return reg
+        return reg, frozen, menu
 
     def _send(self, event: ev.Event, frozen: str) -> None:
         before = self.reg
